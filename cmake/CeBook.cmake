@@ -1,0 +1,141 @@
+# Registration of the book's snippets, must-not-compile listings and header checks.
+#
+# Every snippet file goes through ce_add_snippet(); nothing else creates a test.
+# The build configuration comes from CMakePresets.json:
+#   CE_SANITIZE       sanitizers for every snippet ("address,undefined", "thread" or empty)
+#   CE_SNIPPET_SCOPE  "all", or "threaded" for a tree that only builds the snippets
+#                     that must also pass ThreadSanitizer
+
+find_package(doctest REQUIRED)
+find_package(fmt REQUIRED)
+find_package(Python3 REQUIRED COMPONENTS Interpreter)
+
+set(CE_SANITIZE "" CACHE STRING "Sanitizers for snippets, e.g. address,undefined or thread")
+set(CE_SNIPPET_SCOPE "all" CACHE STRING "Which snippets this tree builds: all or threaded")
+set_property(CACHE CE_SNIPPET_SCOPE PROPERTY STRINGS all threaded)
+
+# Chapters whose every snippet also runs under ThreadSanitizer.
+set(CE_THREADED_CHAPTERS concurrency async_patterns)
+
+# The book's warning contract; deliberately not part of ce::ce, which consumers link.
+add_library(ce_book_flags INTERFACE)
+target_compile_options(ce_book_flags INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Werror)
+if(CE_SANITIZE)
+  target_compile_options(ce_book_flags INTERFACE
+    -fsanitize=${CE_SANITIZE} -fno-sanitize-recover=all -fno-omit-frame-pointer)
+  target_link_options(ce_book_flags INTERFACE -fsanitize=${CE_SANITIZE})
+endif()
+
+# One doctest main per build tree, shared by every snippet executable.
+add_library(ce_doctest_main STATIC ${PROJECT_SOURCE_DIR}/tests/doctest_main.cpp)
+target_link_libraries(ce_doctest_main PUBLIC doctest::doctest ce_book_flags)
+
+set(CE_TEST_ENVIRONMENT
+  "ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_string_checks=1"
+  "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1"
+  "TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1")
+
+#[=[
+ce_add_snippet(<chapter>/<topic>
+               [THREADED]
+               [LIBS <target>...]
+               [COMPILE_FAIL <region> <regex> [<region> <regex>...]])
+
+Builds snippets/<chapter>/<topic>.cpp as a doctest executable, registers it as the
+ctest test snippet.<chapter>.<topic>, and for each COMPILE_FAIL pair registers
+compile_fail.<chapter>.<topic>.<region>: the file compiled with
+-DCE_COMPILE_FAIL_<REGION> must fail, with a diagnostic matching <regex> that points
+into that region. THREADED adds the snippet to the ThreadSanitizer tree (every snippet
+of a chapter in CE_THREADED_CHAPTERS is threaded already).
+]=]
+function(ce_add_snippet path)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "THREADED" "" "LIBS;COMPILE_FAIL")
+  if(arg_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "ce_add_snippet(${path}): unknown arguments ${arg_UNPARSED_ARGUMENTS}")
+  endif()
+  if(NOT path MATCHES "^([a-z_]+)/([a-z_]+)$")
+    message(FATAL_ERROR "ce_add_snippet(${path}): expected <chapter>/<topic> in snake_case")
+  endif()
+  set(chapter ${CMAKE_MATCH_1})
+  set(topic ${CMAKE_MATCH_2})
+  set(src ${PROJECT_SOURCE_DIR}/snippets/${path}.cpp)
+  if(NOT EXISTS ${src})
+    message(FATAL_ERROR "ce_add_snippet(${path}): ${src} does not exist")
+  endif()
+  set_property(GLOBAL APPEND PROPERTY CE_REGISTERED_SNIPPETS ${src})
+
+  set(threaded ${arg_THREADED})
+  if(chapter IN_LIST CE_THREADED_CHAPTERS)
+    set(threaded TRUE)
+  endif()
+  if(CE_SNIPPET_SCOPE STREQUAL "threaded" AND NOT threaded)
+    return()
+  endif()
+
+  set(target snippet.${chapter}.${topic})
+  add_executable(${target} ${src})
+  target_link_libraries(${target} PRIVATE ce::ce ce_doctest_main ce_book_flags fmt::fmt ${arg_LIBS})
+  add_test(NAME snippet.${chapter}.${topic} COMMAND ${target})
+  set_tests_properties(snippet.${chapter}.${topic} PROPERTIES
+    LABELS "snippet;${chapter}"
+    ENVIRONMENT "${CE_TEST_ENVIRONMENT}")
+
+  list(LENGTH arg_COMPILE_FAIL n)
+  math(EXPR odd "${n} % 2")
+  if(odd)
+    message(FATAL_ERROR "ce_add_snippet(${path}): COMPILE_FAIL takes <region> <regex> pairs")
+  endif()
+  while(arg_COMPILE_FAIL)
+    list(POP_FRONT arg_COMPILE_FAIL region regex)
+    string(TOUPPER "CE_COMPILE_FAIL_${region}" macro)
+    string(REPLACE "-" "_" macro ${macro})
+    add_test(NAME compile_fail.${chapter}.${topic}.${region}
+      COMMAND Python3::Interpreter ${PROJECT_SOURCE_DIR}/tools/compile_fail.py
+        --compile-commands ${CMAKE_BINARY_DIR}/compile_commands.json
+        --source ${src} --region ${region} --define ${macro} --expect ${regex}
+        --out ${CMAKE_BINARY_DIR}/diagnostics/${chapter}/${topic}/${region}.txt)
+    set_tests_properties(compile_fail.${chapter}.${topic}.${region} PROPERTIES
+      LABELS "compile_fail;${chapter}")
+  endwhile()
+endfunction()
+
+# Fails the configuration when a file under snippets/ was never registered: a snippet
+# nobody compiles must not exist.
+function(ce_check_snippets_registered)
+  file(GLOB_RECURSE all_snippets CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/snippets/*.cpp)
+  get_property(registered GLOBAL PROPERTY CE_REGISTERED_SNIPPETS)
+  foreach(file IN LISTS all_snippets)
+    if(NOT file IN_LIST registered)
+      file(RELATIVE_PATH rel ${PROJECT_SOURCE_DIR} ${file})
+      message(FATAL_ERROR "${rel}: snippet file is not registered; add ce_add_snippet() for it in snippets/CMakeLists.txt")
+    endif()
+  endforeach()
+endfunction()
+
+# Every public header must compile on its own, twice included, under the book's flags.
+function(ce_add_header_checks)
+  file(GLOB headers CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/include/ce/*.hpp)
+  set(sources)
+  foreach(header IN LISTS headers)
+    get_filename_component(name ${header} NAME_WE)
+    set(check ${CMAKE_BINARY_DIR}/header_checks/${name}.cpp)
+    file(CONFIGURE OUTPUT ${check} CONTENT "#include <ce/${name}.hpp>\n#include <ce/${name}.hpp>\n")
+    list(APPEND sources ${check})
+  endforeach()
+  if(sources)
+    add_library(ce_header_checks OBJECT ${sources})
+    target_link_libraries(ce_header_checks PRIVATE ce::ce ce_book_flags fmt::fmt)
+  endif()
+endfunction()
+
+# Benchmarks: built only in the "bench" preset, run by `make bench`, never by `make test`.
+# Names follow <group>/<variant>; tools/bench.py divides each variant of a group by the
+# group's first (baseline) variant.
+function(ce_add_benchmark name)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "LIBS")
+  find_package(benchmark REQUIRED)
+  add_executable(bench.${name} ${PROJECT_SOURCE_DIR}/bench/${name}.cpp)
+  target_link_libraries(bench.${name} PRIVATE ce::ce ce_book_flags fmt::fmt benchmark::benchmark_main ${arg_LIBS})
+  set_property(GLOBAL APPEND PROPERTY CE_BENCHMARKS bench.${name})
+endfunction()

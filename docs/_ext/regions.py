@@ -1,0 +1,83 @@
+"""Named regions of snippet files: the one parser the build, the lints and Sphinx share.
+
+A region is delimited by two identical marker lines, ``// [name]`` … ``// [name]``,
+the form Doxygen's ``\\snippet`` reads too. Names are lower-case words joined by
+hyphens. A marker-like line that does not follow the form exactly is an error, so a
+misspelt marker never turns silently into code.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MARKER = re.compile(r"^\s*// \[([a-z0-9]+(?:-[a-z0-9]+)*)\]\s*$")
+# Anything that looks like an attempt at a marker: `//[x]`, `// [x`, `// [X]`, `//  [x]`.
+MARKER_LIKE = re.compile(r"^\s*//\s*\[[^\]]*\]?\s*$|^\s*//\s*\[\w[\w-]*\s*$")
+
+
+class RegionError(Exception):
+    """A malformed region; ``str()`` is ``path:line: message``."""
+
+    def __init__(self, path: Path | str, line: int, message: str):
+        super().__init__(f"{path}:{line}: {message}")
+        self.path, self.line, self.message = str(path), line, message
+
+
+@dataclass
+class Region:
+    name: str
+    start: int  # 1-based line of the opening marker
+    end: int  # 1-based line of the closing marker
+    lines: list[str] = field(default_factory=list)
+
+    def text(self) -> str:
+        """The region's code, dedented, without markers or other regions' markers."""
+        body = [ln for ln in self.lines if not MARKER.match(ln)]
+        indents = [len(ln) - len(ln.lstrip()) for ln in body if ln.strip()]
+        cut = min(indents, default=0)
+        return "\n".join(ln[cut:].rstrip() for ln in body).strip("\n") + "\n"
+
+
+def parse(path: Path, display: str | None = None) -> dict[str, Region]:
+    """All regions of ``path``; raises RegionError naming the file and line at fault."""
+    shown = display or str(path)
+    text = path.read_text(encoding="utf-8").splitlines()
+    open_at: dict[str, int] = {}
+    regions: dict[str, Region] = {}
+    for number, line in enumerate(text, start=1):
+        match = MARKER.match(line)
+        if not match:
+            if MARKER_LIKE.match(line):
+                raise RegionError(shown, number, f"malformed region marker {line.strip()!r}; "
+                                  "write // [name] with a lower-case, hyphenated name")
+            continue
+        name = match.group(1)
+        if name in open_at:
+            start = open_at.pop(name)
+            body = text[start:number - 1]
+            if not any(ln.strip() and not MARKER.match(ln) for ln in body):
+                raise RegionError(shown, start, f"region [{name}] is empty")
+            regions[name] = Region(name, start, number, body)
+        elif name in regions:
+            raise RegionError(shown, number, f"region [{name}] is defined twice "
+                              f"(first at line {regions[name].start})")
+        else:
+            open_at[name] = number
+    for name, start in open_at.items():
+        raise RegionError(shown, start, f"region [{name}] is opened here but never closed")
+    return regions
+
+
+RAW_STRING = re.compile(r'R"([^()\\ ]{0,16})\((.*?)\)\1"', re.S)
+
+
+def raw_string(region: Region, path: str) -> str:
+    """The one raw string literal of an output region: the text a test compares."""
+    found = RAW_STRING.findall("\n".join(region.lines))
+    if len(found) != 1:
+        raise RegionError(path, region.start, f"output region [{region.name}] must hold exactly "
+                          f"one raw string literal R\"(...)\", found {len(found)}")
+    text = found[0][1]
+    return text[1:] if text.startswith("\n") else text

@@ -1,0 +1,125 @@
+#pragma once
+/**
+ * @file
+ * The root of the book's exception hierarchy, its three reactions, and a printer that
+ * shows a chain of nested exceptions the way Python shows `raise ... from ...`.
+ *
+ * The leaves are split by what a caller does about the failure, not by where it
+ * happened: fix the request (ce::usage_error), try again later (ce::transient_error),
+ * or give up and report a bug (ce::internal_error). Catch by `const&`.
+ *
+ * @code
+ * try {
+ *     load_profile(42);
+ * } catch (const ce::transient_error& e) {
+ *     schedule_retry();
+ * } catch (const ce::error& e) {
+ *     std::cerr << ce::format_exception_chain(e);
+ * }
+ * @endcode
+ */
+
+#include <cstdlib>
+#include <exception>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <typeinfo>
+#include <vector>
+
+#if __has_include(<cxxabi.h>)
+#include <cxxabi.h>
+#endif
+
+namespace ce {
+
+/// Root of every exception the `ce` library throws; derive domain errors from a leaf.
+class error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// The caller broke a precondition or sent bad input: fix the call, do not retry it.
+class usage_error : public error {
+public:
+    using error::error;
+};
+
+/// A resource was briefly unavailable (a timeout, a refused connection): a retry may succeed.
+class transient_error : public error {
+public:
+    using error::error;
+};
+
+/// The program broke one of its own invariants: abandon the operation and report a bug.
+class internal_error : public error {
+public:
+    using error::error;
+};
+
+namespace detail {
+
+// The dynamic type's readable name. throw_with_nested wraps the thrown type in a
+// library-private class template; show the type the program threw instead.
+inline std::string exception_type_name(const std::exception& e) {
+    std::string name = typeid(e).name();
+#if __has_include(<cxxabi.h>)
+    int status = 0;
+    std::unique_ptr<char, void (*)(void*)> demangled{
+        abi::__cxa_demangle(name.c_str(), nullptr, nullptr, &status), std::free};
+    if (status == 0 && demangled) {
+        name = demangled.get();
+    }
+#endif
+    for (std::string_view wrapper : {"std::_Nested_exception<", "std::__1::__nested<", "std::__nested<"}) {
+        if (name.starts_with(wrapper) && name.ends_with('>')) {
+            name = name.substr(wrapper.size(), name.size() - wrapper.size() - 1);
+        }
+    }
+    return name;
+}
+
+inline void collect_chain(const std::exception& e, std::vector<std::string>& links) {
+    links.push_back(exception_type_name(e) + ": " + e.what());
+    try {
+        std::rethrow_if_nested(e);
+    } catch (const std::exception& cause) {
+        collect_chain(cause, links);
+    } catch (...) {
+        links.emplace_back("<an exception not derived from std::exception>");
+    }
+}
+
+}  // namespace detail
+
+/**
+ * Formats `e` and every exception nested in it by `std::throw_with_nested`, root cause
+ * first, as Python prints an exception raised `from` another:
+ *
+ * @code
+ * std::system_error: connect to db:5432: Connection refused
+ *
+ * The above exception was the direct cause of the following exception:
+ *
+ * ce::transient_error: loading user 42 failed
+ * @endcode
+ *
+ * Each entry is `type: what()`, with the dynamic type demangled. Does not throw
+ * except `std::bad_alloc`; safe to call from any thread.
+ */
+[[nodiscard]] inline std::string format_exception_chain(const std::exception& e) {
+    std::vector<std::string> links;
+    detail::collect_chain(e, links);
+    std::string out;
+    for (auto link = links.rbegin(); link != links.rend(); ++link) {
+        if (link != links.rbegin()) {
+            out += "\nThe above exception was the direct cause of the following exception:\n\n";
+        }
+        out += *link;
+        out += '\n';
+    }
+    return out;
+}
+
+}  // namespace ce

@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""Builds the snippets in every preset, runs their tests, and records what passed.
+
+    verify.py [--all] [PRESET ...]
+
+Without --all, a test runs again only when what it checks changed since its last run
+(its executable was rebuilt, or the source of a must-not-compile listing changed): after
+editing one snippet, only that snippet's tests run. With --all every test runs.
+
+The results become one status file per snippet under build/verify/status/, which the
+Sphinx extension reads to print each listing's verification line. A status file is
+rewritten only when its content changes, so Sphinx re-renders only the pages whose
+listings changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILD = ROOT / "build"
+VERIFY = BUILD / "verify"
+DOCTEST_SUMMARY = re.compile(r"\[doctest\] test cases:\s*(\d+).*?\n\[doctest\] assertions:\s*(\d+)", re.S)
+
+
+def presets() -> dict[str, str]:
+    """The presets that test snippets (those with a test preset) and their display names."""
+    data = json.loads((ROOT / "CMakePresets.json").read_text())
+    tested = {p["configurePreset"] for p in data["testPresets"] if not p.get("hidden")}
+    return {p["name"]: p.get("displayName", p["name"])
+            for p in data["configurePresets"] if p["name"] in tested}
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write_if_changed(path: Path, text: str) -> bool:
+    if path.exists() and path.read_text() == text:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+    return True
+
+
+def run(cmd: list[str], **kwargs) -> None:
+    print("+", " ".join(cmd), flush=True)
+    result = subprocess.run(cmd, cwd=ROOT, **kwargs)
+    if result.returncode != 0:
+        sys.exit(f"verify: '{' '.join(cmd)}' failed with exit code {result.returncode}")
+
+
+class Test:
+    def __init__(self, raw: dict, build_dir: Path):
+        self.name: str = raw["name"]
+        self.command: list[str] = raw.get("command", [])
+        parts = self.name.split(".")
+        self.kind = parts[0]
+        self.snippet = "/".join(parts[1:3]) if self.kind in ("snippet", "compile_fail") else None
+        self.region = parts[3] if self.kind == "compile_fail" else None
+        self.build_dir = build_dir
+
+    def source(self) -> Path | None:
+        return ROOT / "snippets" / f"{self.snippet}.cpp" if self.snippet else None
+
+    def fingerprint(self) -> str:
+        """Changes whenever the thing the test checks may have changed."""
+        if self.kind == "snippet":
+            exe = Path(self.command[0])
+            st = exe.stat()
+            return f"exe:{st.st_mtime_ns}:{st.st_size}"
+        if self.kind == "compile_fail":
+            digest = hashlib.sha256(self.source().read_bytes())
+            for header in sorted((ROOT / "include").rglob("*.hpp")):
+                digest.update(header.read_bytes())
+            digest.update((self.build_dir / "compile_commands.json").read_bytes())
+            return "src:" + digest.hexdigest()
+        return "always"
+
+
+def list_tests(preset: str, build_dir: Path) -> list[Test]:
+    out = subprocess.run(["ctest", "--preset", preset, "--show-only=json-v1"], cwd=ROOT,
+                         capture_output=True, text=True, check=True).stdout
+    return [Test(t, build_dir) for t in json.loads(out)["tests"]]
+
+
+def run_tests(preset: str, build_dir: Path, tests: list[Test]) -> dict[str, dict]:
+    junit = build_dir / "ce-junit.xml"
+    junit.unlink(missing_ok=True)
+    names = "|".join(re.escape(t.name) for t in tests)
+    cmd = ["ctest", "--preset", preset, "-j", str(os.cpu_count() or 2),
+           "-R", f"^({names})$", "--output-junit", str(junit)]
+    print("+", " ".join(cmd[:4]), f"({len(tests)} tests)", flush=True)
+    subprocess.run(cmd, cwd=ROOT)
+    results: dict[str, dict] = {}
+    if junit.exists():
+        for case in ET.parse(junit).getroot().iter("testcase"):
+            passed = case.get("status") == "run" and case.find("failure") is None
+            output = case.findtext("system-out") or ""
+            entry: dict = {"passed": passed}
+            match = DOCTEST_SUMMARY.search(output)
+            if match:
+                entry["cases"], entry["assertions"] = int(match.group(1)), int(match.group(2))
+            results[case.get("name")] = entry
+    for t in tests:  # a test that left no result did not pass
+        results.setdefault(t.name, {"passed": False})
+    return results
+
+
+def verify_preset(preset: str, everything: bool) -> tuple[int, int]:
+    build_dir = BUILD / preset
+    if not (build_dir / "build.ninja").exists():
+        run(["cmake", "--preset", preset], stdout=subprocess.DEVNULL)
+    run(["cmake", "--build", "--preset", preset])
+    store_path = build_dir / "ce-results.json"
+    store = json.loads(store_path.read_text()) if store_path.exists() else {}
+    tests = list_tests(preset, build_dir)
+    fingerprints = {t.name: t.fingerprint() for t in tests}
+    stale = [t for t in tests if everything or fingerprints[t.name] == "always"
+             or store.get(t.name, {}).get("fingerprint") != fingerprints[t.name]
+             or not store[t.name].get("passed")]
+    fresh = {}
+    if stale:
+        # Hash the sources as they are when their tests run: the book refuses to show
+        # a listing whose file changed after it was verified.
+        hashes = {t.name: sha256(t.source()) for t in stale if t.source()}
+        fresh = run_tests(preset, build_dir, stale)
+        for t in stale:
+            fresh[t.name]["fingerprint"] = fingerprints[t.name] if fresh[t.name]["passed"] else None
+            if t.name in hashes:
+                fresh[t.name]["sha256"] = hashes[t.name]
+            if t.kind == "compile_fail":
+                diag = build_dir / "diagnostics" / f"{t.snippet}/{t.region}.txt"
+                if fresh[t.name]["passed"] and diag.exists():
+                    fresh[t.name]["diagnostic"] = diag.read_text()
+    else:
+        print(f"verify: {preset}: all {len(tests)} tests are up to date", flush=True)
+    current = {t.name: fresh.get(t.name, store.get(t.name)) for t in tests}
+    write_if_changed(store_path, json.dumps(current, indent=1, sort_keys=True) + "\n")
+    passed = sum(1 for t in stale if fresh[t.name]["passed"])
+    return passed, len(stale) - passed
+
+
+def write_status() -> list[str]:
+    """Merges every preset's results into one status file per snippet."""
+    configs = presets()
+    problems: list[str] = []
+    status: dict[str, dict] = {}
+    for preset, label in configs.items():
+        store_path = BUILD / preset / "ce-results.json"
+        if not store_path.exists():
+            problems.append(f"preset {preset} has never been verified")
+            continue
+        for name, result in json.loads(store_path.read_text()).items():
+            test = Test({"name": name}, BUILD / preset)
+            if not test.snippet:
+                continue
+            entry = status.setdefault(test.snippet, {
+                "source": f"snippets/{test.snippet}.cpp", "runs": {}, "compile_fail": {}})
+            record = {"label": label, "passed": result["passed"], "sha256": result.get("sha256")}
+            for key in ("cases", "assertions", "diagnostic"):
+                if key in result:
+                    record[key] = result[key]
+            if test.kind == "snippet":
+                entry["runs"][preset] = record
+            else:
+                entry["compile_fail"].setdefault(test.region, {})[preset] = record
+    keep = set()
+    for snippet, entry in status.items():
+        path = VERIFY / "status" / f"{snippet}.json"
+        keep.add(path)
+        write_if_changed(path, json.dumps(entry, indent=1, sort_keys=True) + "\n")
+    for old in (VERIFY / "status").rglob("*.json") if (VERIFY / "status").exists() else []:
+        if old not in keep:
+            old.unlink()
+    write_if_changed(VERIFY / "configs.json", json.dumps(configs, indent=1) + "\n")
+    return problems
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--all", action="store_true", help="run every test, not only the changed ones")
+    parser.add_argument("preset", nargs="*", help="presets to verify (default: all)")
+    opts = parser.parse_args()
+    chosen = opts.preset or list(presets())
+    passed = failed = 0
+    for preset in chosen:
+        p, f = verify_preset(preset, opts.all)
+        passed, failed = passed + p, failed + f
+    problems = write_status()
+    for problem in problems:
+        print(f"verify: {problem}", file=sys.stderr)
+    print(f"verify: {passed} passed, {failed} failed")
+    return 1 if failed or problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
