@@ -1,0 +1,83 @@
+# C++ Core Engineering — the two commands a reader needs:
+#   make serve   build the verified book and serve it on http://127.0.0.1:8000
+#   make test    every check: all presets, the book lints, Doxygen, Sphinx, book tests
+# Every other target is a step of those two.
+
+SHELL := /bin/bash
+PY    := /usr/bin/python3
+PRESETS := gcc-asan clang-asan gcc-release clang-tsan
+SPHINX := $(PY) -m sphinx -W --keep-going -n -q -c . -d build/doctrees
+
+# Everything the project needs, from Debian's packages only.
+DEB_PACKAGES := cmake ninja-build g++-12 clang-19 libclang-rt-19-dev ccache \
+  doctest-dev libfmt-dev nlohmann-json3-dev libspdlog-dev libbenchmark-dev \
+  doxygen python3 python3-sphinx python3-breathe furo python3-sphinx-copybutton \
+  chromium nodejs
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+.PHONY: book deps lint verify api html serve test booktests bench edit-time clean
+.DEFAULT_GOAL := book
+
+## deps: install every Debian package the project needs (a no-op when all are present)
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; \
+	  done); \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps: installing" $$missing; \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@# npm ships inside nodejs where Node comes from NodeSource, as a Debian package elsewhere.
+	@command -v npm >/dev/null || $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm
+	@# The browser tests' one npm package (playwright-core, driving Debian's chromium).
+	@[ tests/browser/node_modules/.package-lock.json -nt tests/browser/package-lock.json ] || \
+	  npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+
+## lint: the book's lints (pasted code, regions, orphans, API pages)
+lint: deps
+	@$(PY) tools/book_lint.py
+
+## verify: build every preset and run the tests whose inputs changed
+verify: deps lint
+	@$(PY) tools/verify.py $(PRESETS)
+
+## api: Doxygen XML for Breathe (warnings are errors)
+api: deps
+	@$(PY) tools/api_docs.py
+
+## html: render the book; a failed build forgets its environment so no warning hides
+html: deps verify api
+	@$(SPHINX) -b html docs build/html || { rm -f build/doctrees/environment.pickle; exit 1; }
+	@echo "book: build/html/index.html"
+
+## book: verify every snippet, then render the book into build/html
+book: html
+
+## serve: the book on http://127.0.0.1:8000, rebuilt when a snippet, header or page changes
+serve: book
+	@$(PY) tools/serve.py --port 8000
+
+## test: every check, from scratch for the tests and the pages
+test: deps lint
+	@$(PY) tools/verify.py --all $(PRESETS)
+	@$(PY) tools/api_docs.py
+	@$(SPHINX) -E -b html docs build/html || { rm -f build/doctrees/environment.pickle; exit 1; }
+	@$(MAKE) --no-print-directory booktests
+
+## booktests: the tests of the book itself (tests/)
+booktests: deps
+	@$(PY) -m unittest discover -s tests -p 'test_*.py'
+
+## bench: build and run the benchmarks (not part of make test)
+bench: deps
+	@cmake --preset bench >/dev/null
+	@cmake --build --preset bench
+	@$(PY) tools/bench.py
+
+## edit-time: measure the time from saving a snippet to its re-verified page
+edit-time: book
+	@$(PY) tools/edit_time.py
+
+clean:
+	rm -rf build docs/_generated

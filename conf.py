@@ -1,0 +1,49 @@
+"""Sphinx configuration for C++ Core Engineering. Sources live in docs/; the build
+(Makefile) runs `sphinx-build -c . docs build/html` after the snippets were verified and
+Doxygen wrote build/doxygen/xml."""
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+
+project = "C++ Core Engineering"
+author = "The C++ Core Engineering authors"
+copyright = "2026, the C++ Core Engineering authors"
+release = "0.1.0"
+
+root_doc = "index"
+extensions = ["breathe", "sphinx_copybutton", "snippet"]
+exclude_patterns = ["_ext", "Doxyfile"]
+templates_path = ["_templates"]
+
+primary_domain = "cpp"
+highlight_language = "none"
+nitpicky = True
+nitpick_ignore = [("cpp:identifier", "ce"), ("cpp:identifier", "std")]
+nitpick_ignore_regex = [("cpp:identifier", r"std::.*")]
+
+breathe_projects = {"ce": str(ROOT / "build" / "doxygen" / "xml")}
+breathe_default_project = "ce"
+breathe_default_members = ()
+breathe_show_include = True
+
+# The snippet directive: where sources and verification results live, and the chapter
+# order that gives listings their numbers (Listing <chapter>.<topic>.<n>).
+ce_snippet_root = str(ROOT / "snippets")
+ce_verify_root = str(ROOT / "build" / "verify")
+ce_chapters = ["foundations", "design_patterns", "concurrency", "async_patterns",
+               "performance", "testing", "packaging", "examples"]
+
+html_theme = "furo"
+html_title = "C++ Core Engineering"
+html_codeblock_linenos_style = "table"
+copybutton_selector = "div.highlight td.code pre, div.highlight > pre"
+
+# Listings are numbered per topic page: "Listing 1.6.2" is the second listing of
+# topic 6 of chapter 1 (the root toctree is :numbered:).
+numfig = True
+numfig_secnum_depth = 2
+numfig_format = {"code-block": "Listing %s", "figure": "Figure %s", "table": "Table %s",
+                 "section": "Section %s"}

@@ -1,0 +1,225 @@
+"""The ``snippet`` directive: a named region of a snippet file, shown as verified.
+
+    .. snippet:: foundations/exceptions.cpp#chain
+       :caption: Chaining exceptions with std::throw_with_nested
+
+    .. snippet:: foundations/exceptions.cpp#chain-output
+       :caption: What the chain prints
+       :output:
+
+The listing shows the region dedented and without markers, a caption numbered per
+chapter (Sphinx numfig), a link to the complete source file's page, and a verification
+line built from this build's test results (build/verify/status/, written by
+tools/verify.py). With ``:output:`` the region's one raw string literal, the text a test
+compared against a real run, is shown as output. A region inside a must-not-compile
+block is shown with the diagnostics each compiler really printed.
+
+Anything missing, empty, failed or stale is an error naming the page and line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from docutils import nodes
+from docutils.parsers.rst import directives
+from sphinx import addnodes
+from sphinx.application import Sphinx
+from sphinx.util.docutils import SphinxDirective
+
+import regions
+
+SOURCE_PAGES = "_generated/source"
+
+
+def source_page(snippet: str) -> str:
+    """Docname of the page that shows a whole snippet file (``chapter/topic.cpp``)."""
+    return f"{SOURCE_PAGES}/{snippet.rsplit('.', 1)[0]}"
+
+
+class SnippetError(Exception):
+    pass
+
+
+def load_status(verify_root: Path, snippet: str, source: Path) -> dict:
+    path = verify_root / "status" / f"{snippet.rsplit('.', 1)[0]}.json"
+    if not path.exists():
+        raise SnippetError(f"no test results for snippets/{snippet}: it was never verified "
+                           "(run `make book`, which builds and tests the snippets first)")
+    status = json.loads(path.read_text())
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    runs = list(status["runs"].values()) + [
+        run for per_region in status["compile_fail"].values() for run in per_region.values()]
+    if any(run.get("sha256") != digest for run in runs):
+        raise SnippetError(f"snippets/{snippet} changed after its tests ran; the results "
+                           "are stale (run `make book`)")
+    return status
+
+
+def by_compiler(runs) -> str:
+    """'g++ 12 · ASan+UBSan', 'g++ 12 · -O2' → 'g++ 12 (ASan+UBSan, -O2)'."""
+    groups: dict[str, list[str]] = {}
+    for run in runs:
+        compiler, _, config = run["label"].partition(" · ")
+        groups.setdefault(compiler, [])
+        if config and config not in groups[compiler]:
+            groups[compiler].append(config)
+    return " · ".join(f"{c} ({', '.join(cfg)})" if cfg else c for c, cfg in groups.items())
+
+
+def verification_line(runs: dict[str, dict], what: str) -> nodes.paragraph:
+    failed = [name for name, run in runs.items() if not run["passed"]]
+    if not runs or failed:
+        raise SnippetError(f"{what}: " + (f"failed in {', '.join(failed)}" if failed
+                                          else "has no test result"))
+    labels = by_compiler(runs.values())
+    counts = next((run for run in runs.values() if "cases" in run), None)
+    text = f"✓ Verified in this build: {labels}"
+    if counts:
+        text += f" — {counts['cases']} test cases, {counts['assertions']} assertions"
+    return nodes.inline(text, text, classes=["ce-verified"])
+
+
+class SnippetDirective(SphinxDirective):
+    required_arguments = 1
+    has_content = False
+    option_spec = {
+        "caption": directives.unchanged_required,
+        "output": directives.flag,
+        "whole": directives.flag,
+    }
+
+    def run(self) -> list[nodes.Node]:
+        try:
+            return self._run()
+        except (SnippetError, regions.RegionError) as error:
+            raise self.error(str(error)) from None
+
+    def _run(self) -> list[nodes.Node]:
+        reference = self.arguments[0]
+        snippet, _, region_name = reference.partition("#")
+        root = Path(self.config.ce_snippet_root)
+        source = root / snippet
+        if not source.is_file():
+            raise SnippetError(f"no snippet file snippets/{snippet}")
+        self.env.note_dependency(str(source))
+        status_path = Path(self.config.ce_verify_root) / "status" / f"{snippet.rsplit('.', 1)[0]}.json"
+        self.env.note_dependency(str(status_path))
+        status = load_status(Path(self.config.ce_verify_root), snippet, source)
+        shown = f"snippets/{snippet}"
+
+        if "whole" in self.options:
+            code = source.read_text()
+            caption = shown
+            runs = status["runs"]
+            compile_fail = None
+        else:
+            if not region_name:
+                raise SnippetError(f"'{reference}': name a region, as {snippet}#region-name")
+            if "caption" not in self.options:
+                raise SnippetError(f"'{reference}': a listing needs a :caption:")
+            found = regions.parse(source, shown)
+            if region_name not in found:
+                known = ", ".join(sorted(found)) or "none"
+                raise SnippetError(f"{shown} has no region [{region_name}] (regions: {known})")
+            region = found[region_name]
+            code = (regions.raw_string(region, shown) if "output" in self.options
+                    else region.text())
+            caption = self.options["caption"]
+            compile_fail = status["compile_fail"].get(region_name)
+            runs = status["runs"] if compile_fail is None else compile_fail
+
+        kind = "output" if "output" in self.options else "compile-fail" if compile_fail else "code"
+        language = "text" if kind == "output" else "cpp"
+        block = nodes.literal_block(code, code, language=language)
+        block["classes"].append(f"ce-{kind}")
+        if "whole" in self.options:
+            block["linenos"] = True
+        self.set_source_info(block)
+
+        caption_nodes, messages = self.state.inline_text(caption, self.lineno)
+        wrapper = nodes.container("", literal_block=True,
+                                  classes=["literal-block-wrapper", "ce-listing", f"ce-listing-{kind}"])
+        wrapper += nodes.caption(caption, "", *caption_nodes)
+        wrapper += block
+        if region_name:
+            topic = Path(snippet).stem
+            self.add_name(wrapper)
+            wrapper["ids"].append(nodes.make_id(f"listing-{topic}-{region_name}"))
+
+        meta = nodes.paragraph(classes=["ce-listing-meta"])
+        if "whole" not in self.options:
+            link = addnodes.pending_xref(
+                "", nodes.literal(shown, shown), refdomain="std", reftype="doc",
+                reftarget="/" + source_page(snippet), refexplicit=True, refwarn=True)
+            link["refdoc"] = self.env.docname
+            meta += link
+            meta += nodes.Text(" ")
+        if compile_fail is not None:
+            failed = [name for name, run in compile_fail.items() if not run["passed"]]
+            if failed:
+                raise SnippetError(f"{shown}#{region_name} must not compile, but its check "
+                                   f"failed in {', '.join(failed)}")
+            text = f"✗ Rejected, as it must be, by {by_compiler(compile_fail.values())}"
+            meta += nodes.inline(text, text, classes=["ce-rejected"])
+        else:
+            meta += verification_line(runs, f"{shown}")
+        wrapper += meta
+
+        result: list[nodes.Node] = [wrapper]
+        if compile_fail is not None:
+            result += diagnostics(compile_fail, shown, region_name)
+        return result + messages
+
+
+def diagnostics(compile_fail: dict[str, dict], shown: str, region: str) -> list[nodes.Node]:
+    """One block per distinct compiler diagnostic, captioned with who printed it."""
+    by_text: dict[str, list[str]] = {}
+    for run in compile_fail.values():
+        text = run.get("diagnostic", "").strip("\n")
+        if not text:
+            raise SnippetError(f"{shown}#{region}: no diagnostic was captured")
+        compiler = run["label"].split(" · ")[0]
+        names = by_text.setdefault(text, [])
+        if compiler not in names:
+            names.append(compiler)
+    out: list[nodes.Node] = []
+    for text, compilers in by_text.items():
+        box = nodes.container(classes=["ce-diagnostic"])
+        label = f"{' and '.join(compilers)} say{'s' if len(compilers) == 1 else ''}:"
+        box += nodes.paragraph(label, label, classes=["ce-diagnostic-label"])
+        box += nodes.literal_block(text, text, language="text", classes=["ce-diagnostic-text"])
+        out.append(box)
+    return out
+
+
+def write_source_pages(app: Sphinx) -> None:
+    """A page per snippet file showing it whole: the target of every listing's file link."""
+    root = Path(app.config.ce_snippet_root)
+    out = Path(app.srcdir) / SOURCE_PAGES
+    wanted = set()
+    for source in sorted(root.rglob("*.cpp")):
+        snippet = source.relative_to(root).as_posix()
+        page = Path(app.srcdir) / (source_page(snippet) + ".rst")
+        wanted.add(page)
+        title = f"snippets/{snippet}"
+        text = (f":orphan:\n\n{title}\n{'=' * len(title)}\n\n"
+                f"The complete file, exactly as this build compiled and tested it.\n\n"
+                f".. snippet:: {snippet}\n   :whole:\n")
+        page.parent.mkdir(parents=True, exist_ok=True)
+        if not page.exists() or page.read_text() != text:
+            page.write_text(text)
+    for old in out.rglob("*.rst") if out.exists() else []:
+        if old not in wanted:
+            old.unlink()
+
+
+def setup(app: Sphinx) -> dict:
+    app.add_config_value("ce_snippet_root", "", "env")
+    app.add_config_value("ce_verify_root", "", "env")
+    app.add_config_value("ce_chapters", [], "env")
+    app.add_directive("snippet", SnippetDirective)
+    app.connect("builder-inited", write_source_pages)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,127 @@
+"""The book's checks must bite: each test breaks a copy of the tree in one way and
+asserts that the build or the tests fail with a message naming the broken file."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import unittest
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = "/usr/bin/python3"
+SNIPPET = "snippets/foundations/exceptions.cpp"
+PAGE = "docs/foundations/exceptions.rst"
+
+
+def copy_tree() -> Path:
+    """A copy of the sources as git sees them (tracked and untracked, not ignored)."""
+    dest = Path(tempfile.mkdtemp(prefix="ce-bite-"))
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT,
+                           capture_output=True, text=True, check=True).stdout.split("\0")
+    for name in filter(None, files):
+        src = ROOT / name
+        if src.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / name)
+    return dest
+
+
+def edit(path: Path, old: str, new: str, count: int = 1) -> int:
+    """Replaces the first ``count`` occurrences; returns the 1-based line of the first."""
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    line = text[: text.index(old)].count("\n") + 1
+    path.write_text(text.replace(old, new, count))
+    return line
+
+
+def run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True,
+                          env=dict(os.environ, CLICOLOR="0"))
+
+
+class LintBites(unittest.TestCase):
+    def setUp(self) -> None:
+        self.tree = copy_tree()
+
+    def tearDown(self) -> None:
+        shutil.rmtree(self.tree, ignore_errors=True)
+
+    def lint(self) -> subprocess.CompletedProcess:
+        return run([PY, "tools/book_lint.py"], self.tree)
+
+    def assertFailsNaming(self, result: subprocess.CompletedProcess, pattern: str) -> None:
+        output = result.stdout + result.stderr
+        self.assertNotEqual(result.returncode, 0, f"expected a failure, got:\n{output}")
+        self.assertRegex(output, pattern)
+
+    def test_clean_tree_passes_the_lint(self) -> None:
+        result = self.lint()
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+
+    def test_a_misspelt_region_marker_fails_naming_the_snippet(self) -> None:
+        line = edit(self.tree / SNIPPET, "// [chain]", "// [chian]")
+        self.assertFailsNaming(self.lint(), rf"{re.escape(SNIPPET)}:{line}: region \[chian\] is opened here but never closed")
+
+    def test_a_malformed_region_marker_fails_naming_the_snippet(self) -> None:
+        line = edit(self.tree / SNIPPET, "// [rethrow]", "// [rethrow")
+        self.assertFailsNaming(self.lint(), rf"{re.escape(SNIPPET)}:{line}: malformed region marker")
+
+    def test_a_reference_to_a_missing_region_fails_naming_the_page(self) -> None:
+        line = edit(self.tree / PAGE, "exceptions.cpp#chain\n", "exceptions.cpp#chains\n")
+        self.assertFailsNaming(self.lint(), rf"{re.escape(PAGE)}:{line}: {re.escape(SNIPPET)} has no region \[chains\]")
+
+    def test_pasted_cxx_fails_naming_the_page(self) -> None:
+        page = self.tree / PAGE
+        text = page.read_text().splitlines(keepends=True)
+        text.insert(10, "\n.. code-block:: cpp\n\n   int main() { return 0; }\n\n")
+        page.write_text("".join(text))
+        self.assertFailsNaming(self.lint(), rf"{re.escape(PAGE)}:12: C\+\+ pasted into a page")
+
+    def test_cxx_in_a_literal_block_fails_naming_the_page(self) -> None:
+        page = self.tree / PAGE
+        page.write_text(page.read_text() + "\nLike this::\n\n   std::vector<int> v;\n")
+        self.assertFailsNaming(self.lint(), rf"{re.escape(PAGE)}:\d+: C\+\+ pasted into a page as a literal block")
+
+    def test_an_orphan_snippet_file_fails_the_lint_and_the_configuration(self) -> None:
+        orphan = self.tree / "snippets/foundations/orphan.cpp"
+        orphan.write_text("#include <doctest/doctest.h>\n// [unused]\nTEST_CASE(\"x\") {}\n// [unused]\n")
+        self.assertFailsNaming(self.lint(), r"snippets/foundations/orphan\.cpp:1: orphan snippet file")
+        configure = run(["cmake", "--preset", "gcc-release", "-B", str(self.tree / "build/bite")], self.tree)
+        self.assertFailsNaming(configure, r"snippets/foundations/orphan\.cpp: snippet file is not registered")
+
+    def test_an_orphan_region_fails_naming_the_region(self) -> None:
+        line = edit(self.tree / SNIPPET, "namespace shop {\n", "namespace shop {\n// [spare]\nint spare = 0;\n// [spare]\n")
+        self.assertFailsNaming(self.lint(), rf"{re.escape(SNIPPET)}:{line + 1}: orphan region \[spare\]")
+
+    def test_a_failing_assertion_and_a_compiling_must_not_compile_listing_fail_the_tests(self) -> None:
+        line = edit(self.tree / SNIPPET, "CHECK(fault_points == 4);", "CHECK(fault_points == 5);")
+        edit(self.tree / SNIPPET, "    } catch (const ce::error&) {\n        return reaction::report_bug;\n"
+             "    } catch (const ce::transient_error&) {  // unreachable",
+             "    } catch (const ce::transient_error&) {\n        return reaction::report_bug;\n"
+             "    } catch (const ce::error&) {  // unreachable")
+        build = self.tree / "build/bite"
+        configure = run(["cmake", "--preset", "gcc-release", "-B", str(build)], self.tree)
+        self.assertEqual(configure.returncode, 0, configure.stdout + configure.stderr)
+        compiled = run(["cmake", "--build", str(build), "--target", "snippet.foundations.exceptions"], self.tree)
+        self.assertEqual(compiled.returncode, 0, compiled.stdout + compiled.stderr)
+        tests = run(["ctest", "--test-dir", str(build), "-R", r"foundations\.exceptions", "--output-on-failure"], self.tree)
+        self.assertFailsNaming(tests, rf"foundations/exceptions\.cpp:{line}: ERROR: CHECK\( fault_points == 5 \) is NOT correct")
+        self.assertRegex(tests.stdout, rf"{re.escape(SNIPPET)}:\d+: FAIL: region \[handler-order\] compiled, but the book says it must not")
+
+    def test_a_listing_without_test_results_fails_the_book_naming_the_page(self) -> None:
+        empty = self.tree / "build/no-results"
+        empty.mkdir(parents=True)
+        api = run([PY, "tools/api_docs.py"], self.tree)
+        self.assertEqual(api.returncode, 0, api.stdout + api.stderr)
+        result = run([PY, "-m", "sphinx", "-W", "--keep-going", "-q", "-c", ".", "-D", f"ce_verify_root={empty}",
+                      "-b", "html", "docs", str(self.tree / "build/html")], self.tree)
+        self.assertFailsNaming(result, rf"{re.escape(PAGE)}:\d+: ERROR: no test results for {re.escape(SNIPPET)}")
+
+
+if __name__ == "__main__":
+    unittest.main()

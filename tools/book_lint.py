@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""The book's own lints. Each problem is printed as ``path:line: message``.
+
+  * chapters show C++ only through the ``snippet`` directive: no pasted C++;
+  * every snippet file parses: balanced, non-empty, well-formed region markers;
+  * every ``.. snippet::`` reference names an existing file and region;
+  * every region and every snippet file is shown somewhere (no orphans);
+  * every public header has an API page.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+import regions  # noqa: E402
+
+DOCS = ROOT / "docs"
+SNIPPETS = ROOT / "snippets"
+
+CODE_DIRECTIVE = re.compile(r"^(\s*)\.\.\s+(code-block|code|sourcecode|literalinclude|highlight)::\s*(\S*)")
+SNIPPET_DIRECTIVE = re.compile(r"^\s*\.\.\s+snippet::\s*(\S+)\s*$")
+# Languages a page may show inline: commands and their output, never C or C++.
+ALLOWED_LANGUAGES = {"console", "shell", "bash", "sh", "text", "none", "python", "pycon", "json", "ini", "cmake", "make"}
+LOOKS_LIKE_CXX = re.compile(r"#include\s*[<\"]|\bstd::|\btemplate\s*<|\bnamespace\s+\w+\s*\{|"
+                            r"\b(int|void|auto|class|struct)\s+\w+\s*[({;=]|;\s*$")
+
+
+def pages() -> list[Path]:
+    return sorted(p for p in DOCS.rglob("*.rst") if "_generated" not in p.parts)
+
+
+def indented_block(lines: list[str], start: int, indent: int) -> list[str]:
+    """The lines after ``start`` indented deeper than ``indent`` (a directive's body)."""
+    body = []
+    for line in lines[start + 1:]:
+        if line.strip() and len(line) - len(line.lstrip()) <= indent:
+            break
+        body.append(line)
+    return body
+
+
+def lint_pages(problems: list[str]) -> dict[str, list[tuple[str, int]]]:
+    """Checks pages for pasted code; returns the snippet references found."""
+    references: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for page in pages():
+        rel = page.relative_to(ROOT).as_posix()
+        lines = page.read_text(encoding="utf-8").splitlines()
+        for i, line in enumerate(lines):
+            number = i + 1
+            if match := SNIPPET_DIRECTIVE.match(line):
+                references[match.group(1)].append((rel, number))
+                continue
+            if match := CODE_DIRECTIVE.match(line):
+                directive, language = match.group(2), match.group(3).lower()
+                if directive == "literalinclude":
+                    problems.append(f"{rel}:{number}: literalinclude in a chapter; show code with "
+                                    ".. snippet:: <file>#<region> so it is compiled and tested")
+                    continue
+                body = "\n".join(indented_block(lines, i, len(match.group(1))))
+                if language not in ALLOWED_LANGUAGES or (language not in {"python", "pycon"}
+                                                         and LOOKS_LIKE_CXX.search(body)):
+                    problems.append(f"{rel}:{number}: C++ pasted into a page ({directive} "
+                                    f"{language or '(no language)'}); show it with .. snippet:: instead")
+                continue
+            # A literal block introduced by "::" at the end of a paragraph.
+            if line.rstrip().endswith("::") and not line.lstrip().startswith(".."):
+                body = "\n".join(indented_block(lines, i, len(line) - len(line.lstrip())))
+                if LOOKS_LIKE_CXX.search(body):
+                    problems.append(f"{rel}:{number}: C++ pasted into a page as a literal block; "
+                                    "show it with .. snippet:: instead")
+    return references
+
+
+def lint_snippets(problems: list[str], references: dict[str, list[tuple[str, int]]]) -> None:
+    used_regions: dict[str, set[str]] = defaultdict(set)
+    for reference, places in references.items():
+        snippet, _, region = reference.partition("#")
+        path = SNIPPETS / snippet
+        for page, number in places:
+            if not path.is_file():
+                problems.append(f"{page}:{number}: no snippet file snippets/{snippet}")
+            elif not region:
+                problems.append(f"{page}:{number}: '{reference}' names no region (use {snippet}#name)")
+        if path.is_file() and region:
+            used_regions[snippet].add(region)
+            for page, number in places[1:]:
+                problems.append(f"{page}:{number}: region {reference} is shown a second time "
+                                f"(first at {places[0][0]}:{places[0][1]}); show each region once")
+
+    for path in sorted(SNIPPETS.rglob("*.cpp")):
+        snippet = path.relative_to(SNIPPETS).as_posix()
+        shown = f"snippets/{snippet}"
+        try:
+            found = regions.parse(path, shown)
+        except regions.RegionError as error:
+            problems.append(str(error))
+            continue
+        for name in sorted(used_regions[snippet] - found.keys()):
+            for page, number in references[f"{snippet}#{name}"]:
+                problems.append(f"{page}:{number}: {shown} has no region [{name}]")
+        if not found:
+            problems.append(f"{shown}:1: snippet file has no regions; the book shows none of it")
+        elif not used_regions[snippet]:
+            problems.append(f"{shown}:1: orphan snippet file: no page shows any of its regions")
+        for name, region in sorted(found.items()):
+            if name not in used_regions[snippet] and used_regions[snippet]:
+                problems.append(f"{shown}:{region.start}: orphan region [{name}]: no page shows it")
+
+
+def lint_api_pages(problems: list[str]) -> None:
+    for header in sorted((ROOT / "include" / "ce").glob("*.hpp")):
+        page = DOCS / "api" / f"{header.stem}.rst"
+        if not page.exists():
+            problems.append(f"{header.relative_to(ROOT)}:1: public header has no API page "
+                            f"{page.relative_to(ROOT)}")
+
+
+def main() -> int:
+    problems: list[str] = []
+    references = lint_pages(problems)
+    lint_snippets(problems, references)
+    lint_api_pages(problems)
+    for problem in problems:
+        print(problem)
+    print(f"book_lint: {len(problems)} problem{'s' if len(problems) != 1 else ''}")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+#!/usr/bin/env python3
+"""Measures edit-to-page time: change one line of a listing, rebuild, find it on the page.
+
+Prints the time `make html` takes from the save to the re-verified page, then restores
+the file and rebuilds. Run it on a built book (`make edit-time` does).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SNIPPET = ROOT / "snippets" / "foundations" / "exceptions.cpp"
+PAGE = ROOT / "build" / "html" / "foundations" / "exceptions.html"
+LINE = "// Handlers run top to bottom and the first match wins: most derived first."
+
+
+def rebuild() -> float:
+    started = time.monotonic()
+    result = subprocess.run(["make", "--no-print-directory", "-s", "html"], cwd=ROOT,
+                            capture_output=True, text=True)
+    elapsed = time.monotonic() - started
+    if result.returncode != 0:
+        sys.exit(result.stdout + result.stderr)
+    return elapsed
+
+
+def main() -> int:
+    original = SNIPPET.read_text()
+    if LINE not in original:
+        sys.exit(f"edit_time: {SNIPPET} no longer holds the line it edits")
+    stamp = f"edited at {time.time_ns()}"
+    try:
+        SNIPPET.write_text(original.replace(LINE, f"{LINE} ({stamp})"))
+        elapsed = rebuild()
+        if stamp not in PAGE.read_text():
+            sys.exit("edit_time: the page does not show the edit")
+    finally:
+        SNIPPET.write_text(original)
+    restore = rebuild()
+    print(f"edit-to-page: {elapsed:.1f} s (one listing changed in {SNIPPET.relative_to(ROOT)}; "
+          f"restoring took {restore:.1f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""Serves build/html on 127.0.0.1 and rebuilds the book when a source changes.
+
+Each HTML page gets a small script that asks /__ce_build once a second and reloads the
+page after a successful rebuild, or shows why the rebuild failed. The rebuild is
+`make html`: the changed snippets are recompiled and retested in every preset before
+their pages are re-rendered, so a page never shows an unverified listing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import subprocess
+import threading
+import time
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "build" / "html"
+WATCHED = ["snippets", "include", "docs", "conf.py", "CMakeLists.txt", "cmake", "CMakePresets.json"]
+
+RELOAD_SCRIPT = b"""<script>(() => {
+  let seen = null;
+  async function poll() {
+    try {
+      const state = await (await fetch('/__ce_build', {cache: 'no-store'})).json();
+      if (seen !== null && state.id !== seen && state.ok) location.reload();
+      seen = state.id;
+      let bar = document.getElementById('ce-build-error');
+      if (!state.ok && !bar) {
+        bar = document.createElement('pre');
+        bar.id = 'ce-build-error';
+        bar.style.cssText = 'position:fixed;bottom:0;left:0;right:0;max-height:40vh;overflow:auto;margin:0;padding:1em;background:#7f1d1d;color:#fff;z-index:1000;white-space:pre-wrap';
+        document.body.appendChild(bar);
+      }
+      if (bar) { bar.textContent = state.ok ? '' : 'Rebuild failed:\\n' + state.log; bar.hidden = state.ok; }
+    } catch (e) { /* server restarting */ }
+    setTimeout(poll, 1000);
+  }
+  poll();
+})();</script>"""
+
+
+class BuildState:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.id = 0
+        self.ok = True
+        self.log = ""
+
+    def snapshot(self) -> bytes:
+        with self.lock:
+            return json.dumps({"id": self.id, "ok": self.ok, "log": self.log}).encode()
+
+
+def snapshot_mtimes() -> dict[Path, int]:
+    seen: dict[Path, int] = {}
+    for name in WATCHED:
+        path = ROOT / name
+        files = [path] if path.is_file() else path.rglob("*") if path.exists() else []
+        for f in files:
+            if f.is_file() and "_generated" not in f.parts and "__pycache__" not in f.parts:
+                seen[f] = f.stat().st_mtime_ns
+    return seen
+
+
+def watch(state: BuildState) -> None:
+    before = snapshot_mtimes()
+    while True:
+        time.sleep(0.3)
+        now = snapshot_mtimes()
+        if now == before:
+            continue
+        changed = sorted({p for p in now.keys() | before.keys() if now.get(p) != before.get(p)})
+        before = now
+        names = ", ".join(str(p.relative_to(ROOT)) for p in changed[:3])
+        print(f"serve: {names} changed; rebuilding", flush=True)
+        started = time.monotonic()
+        result = subprocess.run(["make", "--no-print-directory", "-s", "html"], cwd=ROOT,
+                                capture_output=True, text=True)
+        elapsed = time.monotonic() - started
+        with state.lock:
+            state.ok = result.returncode == 0
+            state.log = (result.stdout + result.stderr)[-6000:]
+            if state.ok:
+                state.id += 1
+        print(f"serve: {'rebuilt' if state.ok else 'REBUILD FAILED'} in {elapsed:.1f} s", flush=True)
+        if not state.ok:
+            print(state.log, flush=True)
+        before = snapshot_mtimes()  # the build itself may touch watched files
+
+
+class Handler(SimpleHTTPRequestHandler):
+    state: BuildState
+
+    def log_message(self, format: str, *args) -> None:  # quiet: one line per rebuild instead
+        pass
+
+    def do_GET(self) -> None:
+        if self.path == "/__ce_build":
+            body = self.state.snapshot()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        path = self.translate_path(self.path)
+        if Path(path).is_dir():
+            path = str(Path(path) / "index.html")
+        if path.endswith(".html") and Path(path).is_file():
+            body = Path(path).read_bytes().replace(b"</body>", RELOAD_SCRIPT + b"</body>", 1)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        super().do_GET()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--no-watch", action="store_true", help="serve only, never rebuild")
+    opts = parser.parse_args()
+    state = BuildState()
+    Handler.state = state
+    if not opts.no_watch:
+        threading.Thread(target=watch, args=(state,), daemon=True).start()
+    server = ThreadingHTTPServer(("127.0.0.1", opts.port), functools.partial(Handler, directory=str(HTML)))
+    print(f"serve: the book is at http://127.0.0.1:{opts.port}/ (Ctrl-C to stop)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
