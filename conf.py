@@ -14,8 +14,8 @@ copyright = "2026, the C++ Core Engineering authors"
 release = "0.1.0"
 
 root_doc = "index"
-extensions = ["breathe", "sphinx_copybutton", "snippet"]
-exclude_patterns = ["_ext", "Doxyfile"]
+extensions = ["breathe", "sphinx_copybutton", "snippet", "theme_repair"]
+exclude_patterns = ["_ext", "_static", "Doxyfile"]
 templates_path = ["_templates"]
 
 primary_domain = "cpp"
@@ -38,6 +38,15 @@ ce_chapters = ["foundations", "design_patterns", "concurrency", "async_patterns"
 
 html_theme = "furo"
 html_title = "C++ Core Engineering"
+html_static_path = ["docs/_static"]
+html_css_files = ["ce.css"]
+html_favicon = "docs/_static/favicon.svg"
+html_copy_source = False
+html_show_sourcelink = False
+html_theme_options = {
+    "source_repository": "",
+    "navigation_with_keys": True,
+}
 html_codeblock_linenos_style = "table"
 copybutton_selector = "div.highlight td.code pre, div.highlight > pre"
 
