@@ -14,7 +14,7 @@ copyright = "2026, the C++ Core Engineering authors"
 release = "0.1.0"
 
 root_doc = "index"
-extensions = ["breathe", "sphinx_copybutton", "snippet", "theme_repair"]
+extensions = ["breathe", "sphinx_copybutton", "snippet", "book", "theme_repair"]
 exclude_patterns = ["_ext", "_static", "Doxyfile"]
 templates_path = ["_templates"]
 
@@ -29,12 +29,20 @@ breathe_default_project = "ce"
 breathe_default_members = ()
 breathe_show_include = True
 
-# The snippet directive: where sources and verification results live, and the chapter
-# order that gives listings their numbers (Listing <chapter>.<topic>.<n>).
+# The snippet directive reads sources and this build's verification results; the
+# chapters, in book order, make the home page's map (unwritten ones show as such).
 ce_snippet_root = str(ROOT / "snippets")
 ce_verify_root = str(ROOT / "build" / "verify")
-ce_chapters = ["foundations", "design_patterns", "concurrency", "async_patterns",
-               "performance", "testing", "packaging", "examples"]
+ce_chapter_titles = [
+    ("foundations", "Foundations", "Data, objects, functions, types, errors and logs, seen from Python."),
+    ("design_patterns", "Design patterns", "Decorators, generators, context managers, injection, middleware, lifecycle."),
+    ("concurrency", "Concurrency", "Threads, processes, the GIL, and which work belongs where."),
+    ("async_patterns", "Async patterns", "Coroutines, an event loop, cancellation and backpressure."),
+    ("performance", "Performance", "Profiling, memory, benchmarks and optimisation, measured."),
+    ("testing", "Testing", "doctest, fixtures and fakes, coverage, testable design."),
+    ("packaging", "Packaging", "CMake, presets, dependencies, versions, and shipping ce itself."),
+    ("examples", "Examples", "A small event-driven service built from the book's parts."),
+]
 
 html_theme = "furo"
 html_title = "C++ Core Engineering"

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 from docutils import nodes
@@ -32,6 +33,26 @@ from sphinx.util.docutils import SphinxDirective
 import regions
 
 SOURCE_PAGES = "_generated/source"
+CE_NAME = re.compile(r"\bce::(?!detail::)([a-z_][a-z0-9_]*)")
+
+
+def record_listing(env, listing: dict) -> None:
+    """Listings by page, for the API pages' "used in" lists and the report page."""
+    if not hasattr(env, "ce_listings"):
+        env.ce_listings = {}
+    env.ce_listings.setdefault(env.docname, []).append(listing)
+
+
+def purge_listings(app: Sphinx, env, docname: str) -> None:
+    getattr(env, "ce_listings", {}).pop(docname, None)
+
+
+def merge_listings(app: Sphinx, env, docnames, other) -> None:
+    if not hasattr(env, "ce_listings"):
+        env.ce_listings = {}
+    for docname in docnames:
+        if docname in getattr(other, "ce_listings", {}):
+            env.ce_listings[docname] = other.ce_listings[docname]
 
 
 def source_page(snippet: str) -> str:
@@ -147,7 +168,15 @@ class SnippetDirective(SphinxDirective):
         if region_name:
             topic = Path(snippet).stem
             self.add_name(wrapper)
-            wrapper["ids"].append(nodes.make_id(f"listing-{topic}-{region_name}"))
+            listing_id = nodes.make_id(f"listing-{topic}-{region_name}")
+            wrapper["ids"].append(listing_id)
+            record_listing(self.env, {
+                "docname": self.env.docname, "id": listing_id, "caption": caption,
+                "snippet": shown, "region": region_name, "kind": kind,
+                "uses": sorted(set(CE_NAME.findall(code))),
+                "runs": [{"label": run["label"], "passed": run["passed"]}
+                         for run in (compile_fail or runs).values()],
+            })
 
         meta = nodes.paragraph(classes=["ce-listing-meta"])
         if "whole" not in self.options:
@@ -219,7 +248,8 @@ def write_source_pages(app: Sphinx) -> None:
 def setup(app: Sphinx) -> dict:
     app.add_config_value("ce_snippet_root", "", "env")
     app.add_config_value("ce_verify_root", "", "env")
-    app.add_config_value("ce_chapters", [], "env")
     app.add_directive("snippet", SnippetDirective)
     app.connect("builder-inited", write_source_pages)
+    app.connect("env-purge-doc", purge_listings)
+    app.connect("env-merge-info", merge_listings)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

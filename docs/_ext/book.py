@@ -1,0 +1,215 @@
+"""Book-wide features that need every page: cross-references between prose, listings
+and the API, the verification report, the home page's chapter map, and a search index
+without C++ parameters.
+
+* ``ce::name`` written as inline code in prose links to its API entry.
+* Each API entry ends with the listings that use it ("Used in Listing 1.6.2 …").
+* ``.. verification-report::`` renders every listing with its configurations.
+* ``.. chapter-map::`` renders the chapters (``ce_chapter_titles`` in conf.py) and their topics.
+"""
+
+from __future__ import annotations
+
+import re
+
+from docutils import nodes
+from sphinx import addnodes
+from sphinx.application import Sphinx
+from sphinx.domains.cpp import CPPDomain
+from sphinx.util.docutils import SphinxDirective
+
+LITERAL_NAME = re.compile(r"^(ce::[a-z_][a-z0-9_]*(?:::[a-z_][a-z0-9_]*)?)(?:<[^>]*>)?(?:\(\))?$")
+
+
+class BookCPPDomain(CPPDomain):
+    """The C++ domain, minus function and template parameters in the search index:
+    a reader searching ``retry`` wants the function, not every parameter named so."""
+
+    def get_objects(self):
+        for entry in super().get_objects():
+            if entry[2] not in ("functionParam", "templateParam"):
+                yield entry
+
+
+class report_placeholder(nodes.General, nodes.Element):
+    pass
+
+
+class map_placeholder(nodes.General, nodes.Element):
+    pass
+
+
+class VerificationReport(SphinxDirective):
+    def run(self):
+        self.env.ce_aggregate_docs = getattr(self.env, "ce_aggregate_docs", set()) | {self.env.docname}
+        return [report_placeholder()]
+
+
+class ChapterMap(SphinxDirective):
+    def run(self):
+        self.env.ce_aggregate_docs = getattr(self.env, "ce_aggregate_docs", set()) | {self.env.docname}
+        return [map_placeholder()]
+
+
+def api_objects(env) -> dict[str, tuple[str, str]]:
+    """Top-level ``ce::`` entities: name -> (docname, anchor)."""
+    found = {}
+    for name, _disp, objtype, docname, anchor, _prio in env.get_domain("cpp").get_objects():
+        if name.startswith("ce::") and objtype not in ("functionParam", "templateParam"):
+            found.setdefault(name, (docname, anchor))
+    return found
+
+
+def listing_number(env, listing: dict) -> str:
+    numbers = env.toc_fignumbers.get(listing["docname"], {}).get("code-block", {}).get(listing["id"])
+    return "Listing " + ".".join(map(str, numbers)) if numbers else "Listing"
+
+
+def all_listings(env) -> list[dict]:
+    listings = [l for per_doc in getattr(env, "ce_listings", {}).values() for l in per_doc]
+
+    def order(listing):
+        numbers = env.toc_fignumbers.get(listing["docname"], {}).get("code-block", {}).get(listing["id"])
+        return (0, numbers) if numbers else (1, (listing["docname"], listing["id"]))
+
+    return sorted(listings, key=order)
+
+
+def link(app: Sphinx, fromdoc: str, todoc: str, anchor: str, *children: nodes.Node) -> nodes.reference:
+    uri = app.builder.get_relative_uri(fromdoc, todoc) + (f"#{anchor}" if anchor else "")
+    return nodes.reference("", "", *children, internal=True, refuri=uri)
+
+
+def link_literals(app: Sphinx, doctree: nodes.document, docname: str, objects: dict) -> None:
+    for literal in list(doctree.findall(nodes.literal)):
+        if isinstance(literal.parent, (nodes.reference, addnodes.pending_xref, nodes.literal_block)):
+            continue
+        match = LITERAL_NAME.match(literal.astext())
+        if not match or match.group(1) not in objects:
+            continue
+        todoc, anchor = objects[match.group(1)]
+        if todoc == docname:
+            continue
+        literal.replace_self(link(app, docname, todoc, anchor, literal.deepcopy()))
+
+
+def add_used_in(app: Sphinx, doctree: nodes.document, docname: str, objects: dict) -> None:
+    here = {anchor: name for name, (todoc, anchor) in objects.items() if todoc == docname}
+    if not here:
+        return
+    uses: dict[str, list[dict]] = {}
+    for listing in all_listings(app.env):
+        for used in listing["uses"]:
+            uses.setdefault(f"ce::{used}", []).append(listing)
+    for signature in doctree.findall(addnodes.desc_signature):
+        name = next((here[i] for i in signature["ids"] if i in here), None)
+        if not name or not uses.get(name):
+            continue
+        content = next((c for c in signature.parent.children if isinstance(c, addnodes.desc_content)), None)
+        if content is None:
+            continue
+        para = nodes.paragraph(classes=["ce-used-in"])
+        para += nodes.strong("Used in ", "Used in ")
+        for i, listing in enumerate(uses[name]):
+            if i:
+                para += nodes.Text(", ")
+            label = f"{listing_number(app.env, listing)} — {listing['caption']}"
+            para += link(app, docname, listing["docname"], listing["id"], nodes.Text(label))
+        content += para
+
+
+def render_report(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    for placeholder in list(doctree.findall(report_placeholder)):
+        listings = all_listings(app.env)
+        configs = sorted({run["label"] for l in listings for run in l["runs"]})
+        table = nodes.table(classes=["ce-report"])
+        group = nodes.tgroup(cols=3 + len(configs))
+        table += group
+        for width in [14, 40, 20] + [8] * len(configs):
+            group += nodes.colspec(colwidth=width)
+        head = nodes.thead()
+        row = nodes.row()
+        for title in ["Listing", "Caption", "Source"] + configs:
+            row += nodes.entry("", nodes.paragraph(text=title))
+        head += row
+        group += head
+        body = nodes.tbody()
+        for listing in listings:
+            row = nodes.row()
+            row += nodes.entry("", nodes.paragraph("", "", link(
+                app, docname, listing["docname"], listing["id"], nodes.Text(listing_number(app.env, listing)))))
+            kind = {"compile-fail": " (must not compile)", "output": " (output)"}.get(listing["kind"], "")
+            row += nodes.entry("", nodes.paragraph(text=listing["caption"] + kind))
+            row += nodes.entry("", nodes.paragraph("", "", nodes.literal(
+                text=f"{listing['snippet']}#{listing['region']}")))
+            by_label = {run["label"]: run for run in listing["runs"]}
+            for config in configs:
+                run = by_label.get(config)
+                text = "—" if run is None else ("rejected ✓" if listing["kind"] == "compile-fail" and run["passed"]
+                                               else "passed ✓" if run["passed"] else "FAILED")
+                row += nodes.entry("", nodes.paragraph(text=text, classes=["ce-pass"] if run and run["passed"] else []))
+            body += row
+        group += body
+        summary = nodes.paragraph(text=f"{len(listings)} listings, each verified in every configuration "
+                                       "that applies to it, in the build that rendered this page.")
+        placeholder.replace_self([summary, table])
+
+
+def render_map(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    env = app.env
+    for placeholder in list(doctree.findall(map_placeholder)):
+        grid = nodes.container(classes=["ce-chapter-map"])
+        for number, (folder, title, blurb) in enumerate(app.config.ce_chapter_titles, start=1):
+            index = f"{folder}/index"
+            card = nodes.container(classes=["ce-chapter"])
+            heading = nodes.paragraph(classes=["ce-chapter-title"])
+            label = nodes.Text(f"{number}. {title}")
+            heading += link(app, docname, index, "", label) if index in env.all_docs else label
+            card += heading
+            card += nodes.paragraph(text=blurb)
+            topics = env.toctree_includes.get(index, [])
+            if topics:
+                items = nodes.bullet_list()
+                for topic in topics:
+                    title_node = env.titles.get(topic)
+                    text = title_node.astext() if title_node else topic
+                    items += nodes.list_item("", nodes.paragraph("", "", link(app, docname, topic, "", nodes.Text(text))))
+                card += items
+            else:
+                card += nodes.paragraph(text="In preparation.", classes=["ce-chapter-pending"])
+            grid += card
+        placeholder.replace_self(grid)
+
+
+def resolve(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    objects = api_objects(app.env)
+    link_literals(app, doctree, docname, objects)
+    add_used_in(app, doctree, docname, objects)
+    render_report(app, doctree, docname)
+    render_map(app, doctree, docname)
+
+
+def note_reads(app: Sphinx, env, docnames: list[str]) -> None:
+    env.ce_docs_read = bool(docnames)
+
+
+def rewrite_aggregates(app: Sphinx, env) -> list[str]:
+    """Pages that summarise other pages are rewritten whenever any page was re-read."""
+    if not getattr(env, "ce_docs_read", False):
+        return []
+    aggregates = set(getattr(env, "ce_aggregate_docs", set()))
+    aggregates |= {d for d in env.found_docs if d.startswith("api/")}
+    return sorted(aggregates & env.found_docs)
+
+
+def setup(app: Sphinx) -> dict:
+    app.add_config_value("ce_chapter_titles", [], "env")
+    app.add_domain(BookCPPDomain, override=True)
+    app.add_node(report_placeholder)
+    app.add_node(map_placeholder)
+    app.add_directive("verification-report", VerificationReport)
+    app.add_directive("chapter-map", ChapterMap)
+    app.connect("env-before-read-docs", note_reads)
+    app.connect("env-get-updated", rewrite_aggregates)
+    app.connect("doctree-resolved", resolve)
+    return {"version": "1.0", "parallel_read_safe": False, "parallel_write_safe": True}
