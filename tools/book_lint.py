@@ -5,7 +5,8 @@
   * every snippet file parses: balanced, non-empty, well-formed region markers;
   * every ``.. snippet::`` reference names an existing file and region;
   * every region and every snippet file is shown somewhere (no orphans);
-  * every public header has an API page.
+  * every public header has an API page, and its examples are snippet regions too
+    (``@snippet <file> <region>``), never ``@code`` blocks nobody compiled.
 """
 
 from __future__ import annotations
@@ -76,8 +77,16 @@ def lint_pages(problems: list[str]) -> dict[str, list[tuple[str, int]]]:
     return references
 
 
-def lint_snippets(problems: list[str], references: dict[str, list[tuple[str, int]]]) -> None:
+def lint_snippets(problems: list[str], references: dict[str, list[tuple[str, int]]],
+                  header_references: dict[str, list[tuple[str, int]]]) -> None:
     used_regions: dict[str, set[str]] = defaultdict(set)
+    for reference, places in header_references.items():
+        snippet, _, region = reference.partition("#")
+        if not (SNIPPETS / snippet).is_file():
+            for header, number in places:
+                problems.append(f"{header}:{number}: @snippet names no file snippets/{snippet}")
+        else:
+            used_regions[snippet].add(region)
     for reference, places in references.items():
         snippet, _, region = reference.partition("#")
         path = SNIPPETS / snippet
@@ -101,7 +110,7 @@ def lint_snippets(problems: list[str], references: dict[str, list[tuple[str, int
             problems.append(str(error))
             continue
         for name in sorted(used_regions[snippet] - found.keys()):
-            for page, number in references[f"{snippet}#{name}"]:
+            for page, number in references.get(f"{snippet}#{name}", []) + header_references.get(f"{snippet}#{name}", []):
                 problems.append(f"{page}:{number}: {shown} has no region [{name}]")
         if not found:
             problems.append(f"{shown}:1: snippet file has no regions; the book shows none of it")
@@ -110,6 +119,24 @@ def lint_snippets(problems: list[str], references: dict[str, list[tuple[str, int
         for name, region in sorted(found.items()):
             if name not in used_regions[snippet] and used_regions[snippet]:
                 problems.append(f"{shown}:{region.start}: orphan region [{name}]: no page shows it")
+
+
+HEADER_SNIPPET = re.compile(r"[@\\]snippet(?:\{[^}]*\})?\s+(\S+)\s+(\S+)")
+HEADER_CODE = re.compile(r"[@\\](code|verbatim)\b")
+
+
+def lint_headers(problems: list[str]) -> dict[str, list[tuple[str, int]]]:
+    """Doxygen examples must be regions of tested snippets; returns those references."""
+    references: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for header in sorted((ROOT / "include").rglob("*.hpp")):
+        rel = header.relative_to(ROOT).as_posix()
+        for number, line in enumerate(header.read_text(encoding="utf-8").splitlines(), start=1):
+            if match := HEADER_CODE.search(line):
+                problems.append(f"{rel}:{number}: @{match.group(1)} block in a doc comment is code nobody "
+                                "compiled; show a tested region with @snippet <chapter>/<topic>.cpp <region>")
+            if match := HEADER_SNIPPET.search(line):
+                references[f"{match.group(1)}#{match.group(2)}"].append((rel, number))
+    return references
 
 
 def lint_api_pages(problems: list[str]) -> None:
@@ -123,7 +150,7 @@ def lint_api_pages(problems: list[str]) -> None:
 def main() -> int:
     problems: list[str] = []
     references = lint_pages(problems)
-    lint_snippets(problems, references)
+    lint_snippets(problems, references, lint_headers(problems))
     lint_api_pages(problems)
     for problem in problems:
         print(problem)

@@ -109,12 +109,16 @@ def add_used_in(app: Sphinx, doctree: nodes.document, docname: str, objects: dic
         if content is None:
             continue
         para = nodes.paragraph(classes=["ce-used-in"])
+        listed = uses[name]
         para += nodes.strong("Used in ", "Used in ")
-        for i, listing in enumerate(uses[name]):
+        para += nodes.Text("listing " if len(listed) == 1 else "listings ")
+        for i, listing in enumerate(listed):
             if i:
                 para += nodes.Text(", ")
-            label = f"{listing_number(app.env, listing)} — {listing['caption']}"
-            para += link(app, docname, listing["docname"], listing["id"], nodes.Text(label))
+            number = listing_number(app.env, listing).removeprefix("Listing ")
+            ref = link(app, docname, listing["docname"], listing["id"], nodes.Text(number))
+            ref["reftitle"] = listing["caption"]
+            para += ref
         content += para
 
 

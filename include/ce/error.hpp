@@ -6,17 +6,10 @@
  *
  * The leaves are split by what a caller does about the failure, not by where it
  * happened: fix the request (ce::usage_error), try again later (ce::transient_error),
- * or give up and report a bug (ce::internal_error). Catch by `const&`.
+ * or give up and report a bug (ce::internal_error). Catch by `const&`, most derived
+ * first:
  *
- * @code
- * try {
- *     load_profile(42);
- * } catch (const ce::transient_error& e) {
- *     schedule_retry();
- * } catch (const ce::error& e) {
- *     std::cerr << ce::format_exception_chain(e);
- * }
- * @endcode
+ * @snippet foundations/exceptions.cpp react
  */
 
 #include <cstdlib>
@@ -95,17 +88,11 @@ inline void collect_chain(const std::exception& e, std::vector<std::string>& lin
 
 /**
  * Formats `e` and every exception nested in it by `std::throw_with_nested`, root cause
- * first, as Python prints an exception raised `from` another:
+ * first, as Python prints an exception raised `from` another: each layer of
  *
- * @code
- * std::system_error: connect to db:5432: Connection refused
+ * @snippet foundations/exceptions.cpp chain
  *
- * The above exception was the direct cause of the following exception:
- *
- * ce::transient_error: loading user 42 failed
- * @endcode
- *
- * Each entry is `type: what()`, with the dynamic type demangled. Does not throw
+ * adds one entry. Each entry is `type: what()`, with the dynamic type demangled. Does not throw
  * except `std::bad_alloc`; safe to call from any thread.
  */
 [[nodiscard]] inline std::string format_exception_chain(const std::exception& e) {
