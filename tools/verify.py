@@ -23,6 +23,7 @@ import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,11 +54,10 @@ def write_if_changed(path: Path, text: str) -> bool:
     return True
 
 
-def run(cmd: list[str], **kwargs) -> None:
-    print("+", " ".join(cmd), flush=True)
-    result = subprocess.run(cmd, cwd=ROOT, **kwargs)
-    if result.returncode != 0:
-        sys.exit(f"verify: '{' '.join(cmd)}' failed with exit code {result.returncode}")
+def run(cmd: list[str]) -> tuple[bool, str]:
+    """Runs a command, capturing its output so that concurrent presets don't interleave."""
+    result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    return result.returncode == 0, f"+ {' '.join(cmd)}\n{result.stdout}{result.stderr}"
 
 
 class Test:
@@ -100,8 +100,8 @@ def run_tests(preset: str, build_dir: Path, tests: list[Test]) -> dict[str, dict
     names = "|".join(re.escape(t.name) for t in tests)
     cmd = ["ctest", "--preset", preset, "-j", str(os.cpu_count() or 2),
            "-R", f"^({names})$", "--output-junit", str(junit)]
-    print("+", " ".join(cmd[:4]), f"({len(tests)} tests)", flush=True)
-    subprocess.run(cmd, cwd=ROOT)
+    result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    output = f"+ {' '.join(cmd[:4])} ({len(tests)} tests)\n{result.stdout}{result.stderr}"
     results: dict[str, dict] = {}
     if junit.exists():
         for case in ET.parse(junit).getroot().iter("testcase"):
@@ -114,14 +114,23 @@ def run_tests(preset: str, build_dir: Path, tests: list[Test]) -> dict[str, dict
             results[case.get("name")] = entry
     for t in tests:  # a test that left no result did not pass
         results.setdefault(t.name, {"passed": False})
-    return results
+    return results, output
 
 
-def verify_preset(preset: str, everything: bool) -> tuple[int, int]:
+def build_preset(preset: str) -> tuple[bool, str]:
     build_dir = BUILD / preset
+    log = ""
     if not (build_dir / "build.ninja").exists():
-        run(["cmake", "--preset", preset], stdout=subprocess.DEVNULL)
-    run(["cmake", "--build", "--preset", preset])
+        ok, log = run(["cmake", "--preset", preset])
+        if not ok:
+            return False, log
+    ok, out = run(["cmake", "--build", "--preset", preset])
+    return ok, log + out
+
+
+def test_preset(preset: str, everything: bool) -> tuple[int, int, str]:
+    """Runs the preset's tests whose inputs changed (all with ``everything``)."""
+    build_dir = BUILD / preset
     store_path = build_dir / "ce-results.json"
     store = json.loads(store_path.read_text()) if store_path.exists() else {}
     tests = list_tests(preset, build_dir)
@@ -129,12 +138,13 @@ def verify_preset(preset: str, everything: bool) -> tuple[int, int]:
     stale = [t for t in tests if everything or fingerprints[t.name] == "always"
              or store.get(t.name, {}).get("fingerprint") != fingerprints[t.name]
              or not store[t.name].get("passed")]
-    fresh = {}
+    fresh: dict[str, dict] = {}
+    output = f"verify: {preset}: all {len(tests)} tests are up to date\n"
     if stale:
         # Hash the sources as they are when their tests run: the book refuses to show
         # a listing whose file changed after it was verified.
         hashes = {t.name: sha256(t.source()) for t in stale if t.source()}
-        fresh = run_tests(preset, build_dir, stale)
+        fresh, output = run_tests(preset, build_dir, stale)
         for t in stale:
             fresh[t.name]["fingerprint"] = fingerprints[t.name] if fresh[t.name]["passed"] else None
             if t.name in hashes:
@@ -143,12 +153,17 @@ def verify_preset(preset: str, everything: bool) -> tuple[int, int]:
                 diag = build_dir / "diagnostics" / f"{t.snippet}/{t.region}.txt"
                 if fresh[t.name]["passed"] and diag.exists():
                     fresh[t.name]["diagnostic"] = diag.read_text()
-    else:
-        print(f"verify: {preset}: all {len(tests)} tests are up to date", flush=True)
     current = {t.name: fresh.get(t.name, store.get(t.name)) for t in tests}
     write_if_changed(store_path, json.dumps(current, indent=1, sort_keys=True) + "\n")
     passed = sum(1 for t in stale if fresh[t.name]["passed"])
-    return passed, len(stale) - passed
+    return passed, len(stale) - passed, output
+
+
+def each_preset(presets_: list[str], work, *args) -> list:
+    """Runs ``work(preset, *args)`` for every preset at once: after a one-file edit each
+    preset recompiles one file, so the presets, not the files, are what runs in parallel."""
+    with ThreadPoolExecutor(max_workers=len(presets_)) as pool:
+        return list(pool.map(lambda p: work(p, *args), presets_))
 
 
 def write_status() -> list[str]:
@@ -194,9 +209,18 @@ def main() -> int:
     parser.add_argument("preset", nargs="*", help="presets to verify (default: all)")
     opts = parser.parse_args()
     chosen = opts.preset or list(presets())
+    for preset, (ok, log) in zip(chosen, each_preset(chosen, build_preset)):
+        if not ok or opts.all:
+            print(log, end="", flush=True)
+        if not ok:
+            print(f"verify: {preset}: the build failed (above)", file=sys.stderr)
+            return 1
     passed = failed = 0
-    for preset in chosen:
-        p, f = verify_preset(preset, opts.all)
+    for preset, (p, f, log) in zip(chosen, each_preset(chosen, test_preset, opts.all)):
+        if f or opts.all:
+            print(log, end="", flush=True)
+        else:
+            print(f"verify: {preset}: {p} tests passed" if p else f"verify: {preset}: up to date", flush=True)
         passed, failed = passed + p, failed + f
     problems = write_status()
     for problem in problems:
