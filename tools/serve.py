@@ -95,6 +95,7 @@ def watch(state: BuildState) -> None:
 
 class Handler(SimpleHTTPRequestHandler):
     state: BuildState
+    inject = True
 
     def log_message(self, format: str, *args) -> None:  # quiet: one line per rebuild instead
         pass
@@ -111,7 +112,7 @@ class Handler(SimpleHTTPRequestHandler):
         path = self.translate_path(self.path)
         if Path(path).is_dir():
             path = str(Path(path) / "index.html")
-        if path.endswith(".html") and Path(path).is_file():
+        if self.inject and path.endswith(".html") and Path(path).is_file():
             body = Path(path).read_bytes().replace(b"</body>", RELOAD_SCRIPT + b"</body>", 1)
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -126,10 +127,12 @@ class Handler(SimpleHTTPRequestHandler):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--no-watch", action="store_true", help="serve only, never rebuild")
+    parser.add_argument("--no-watch", action="store_true",
+                        help="serve the pages as a static host would: no rebuilds, no reload script")
     opts = parser.parse_args()
     state = BuildState()
     Handler.state = state
+    Handler.inject = not opts.no_watch
     if not opts.no_watch:
         threading.Thread(target=watch, args=(state,), daemon=True).start()
     server = ThreadingHTTPServer(("127.0.0.1", opts.port), functools.partial(Handler, directory=str(HTML)))

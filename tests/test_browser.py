@@ -1,0 +1,98 @@
+"""Runs the browser tests (tests/browser/site.mjs) against the built book served on
+127.0.0.1, as a static host would serve it, and the live-rebuild check against
+`tools/serve.py` in watch mode. Needs a built book (make test builds it first)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import unittest
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+import regions  # noqa: E402
+
+PY = "/usr/bin/python3"
+SCREENSHOTS = ROOT / "build" / "screenshots"
+SNIPPET = ROOT / "snippets" / "foundations" / "exceptions.cpp"
+LIVE_LINE = "// Handlers run top to bottom and the first match wins: most derived first."
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, *args: str):
+        self.port = free_port()
+        self.proc = subprocess.Popen([PY, "tools/serve.py", "--port", str(self.port), *args], cwd=ROOT,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.base = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(self.base + "/index.html", timeout=1)
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("tools/serve.py did not start")
+
+    def stop(self) -> str:
+        self.proc.terminate()
+        out, _ = self.proc.communicate(timeout=10)
+        return out
+
+
+@unittest.skipUnless((ROOT / "build" / "html" / "index.html").exists(), "the book is not built")
+class Browser(unittest.TestCase):
+    def test_the_site_in_a_real_browser(self) -> None:
+        found = regions.parse(SNIPPET)
+        expected = {
+            f"foundations/exceptions.html#listing-exceptions-{name}": found[name].text()
+            for name in ("react", "chain", "strong-guarantee")
+        }
+        expected_file = ROOT / "build" / "browser-expected.json"
+        expected_file.write_text(json.dumps(expected))
+        server = Server("--no-watch")
+        try:
+            result = subprocess.run(["node", "tests/browser/site.mjs", "check", server.base, str(expected_file),
+                                     str(SCREENSHOTS)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+        finally:
+            server.stop()
+        print(result.stdout, result.stderr, sep="", flush=True)
+        self.assertEqual(result.returncode, 0, "browser checks failed (above)")
+
+    def test_saving_a_snippet_shows_the_reverified_listing(self) -> None:
+        original = SNIPPET.read_text()
+        marker = f"live check {time.time_ns()}"
+        server = Server()
+        try:
+            live = subprocess.Popen(["node", "tests/browser/site.mjs", "live", server.base,
+                                     "foundations/exceptions.html", marker],
+                                    cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            self.assertEqual(live.stdout.readline().strip(), "ready")
+            SNIPPET.write_text(original.replace(LIVE_LINE, f"{LIVE_LINE} ({marker})"))
+            out, _ = live.communicate(timeout=400)
+        finally:
+            SNIPPET.write_text(original)
+        try:
+            # Wait for the restoring rebuild, so the tree is left as it was built.
+            deadline = time.monotonic() + 300
+            while marker in (ROOT / "build/html/foundations/exceptions.html").read_text() and time.monotonic() < deadline:
+                time.sleep(0.5)
+        finally:
+            log = server.stop()
+        print(out, end="", flush=True)
+        self.assertEqual(live.returncode, 0, out + log)
+        self.assertIn("live: edit-to-page", out)
+
+
+if __name__ == "__main__":
+    unittest.main()
