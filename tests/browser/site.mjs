@@ -80,7 +80,7 @@ async function search(browser, base) {
   const timings = [];
   async function query(text) {
     await page.goto(`${base}/index.html`);
-    const box = page.locator('.sidebar-search input[name="q"]');
+    const box = page.locator('input.sidebar-search[name="q"]');
     await box.fill(text);
     const started = Date.now();
     await box.press('Enter');
@@ -166,10 +166,14 @@ async function mobile(browser, base, shots) {
   await page.goto(`${base}/${CHAPTER}`);
   await page.screenshot({ path: `${shots}/chapter-mobile.png` });
   await page.locator('.mobile-header label[for="__navigation"]').click();
-  const link = page.locator('.sidebar-drawer a.reference', { hasText: 'Foundations' }).first();
-  await link.waitFor({ state: 'visible', timeout: 5000 });
-  const box = await link.boundingBox();
-  check(box && box.x >= 0 && box.x + box.width <= 390, 'the navigation opens and its links are on screen');
+  // The drawer slides in; wait until its first chapter link is wholly on screen.
+  const onScreen = await page.waitForFunction(() => {
+    const link = document.querySelector('.sidebar-drawer .sidebar-tree a.reference');
+    if (!link) return false;
+    const box = link.getBoundingClientRect();
+    return box.width > 0 && box.left >= 0 && box.right <= window.innerWidth;
+  }, null, { timeout: 5000 }).then(() => true, () => false);
+  check(onScreen, 'the navigation opens and its links are on screen');
   await page.screenshot({ path: `${shots}/chapter-mobile-navigation.png` });
   await page.goto(`${base}/index.html`);
   await page.screenshot({ path: `${shots}/home-mobile.png` });
