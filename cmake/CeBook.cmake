@@ -12,6 +12,8 @@ find_package(Python3 REQUIRED COMPONENTS Interpreter)
 
 set(CE_SANITIZE "" CACHE STRING "Sanitizers for snippets, e.g. address,undefined or thread")
 set(CE_SNIPPET_SCOPE "all" CACHE STRING "Which snippets this tree builds: all or threaded")
+# Must-not-compile listings are checked once per compiler, in the trees that set this.
+option(CE_COMPILE_FAIL_TESTS "Register the must-not-compile checks in this tree" ON)
 set_property(CACHE CE_SNIPPET_SCOPE PROPERTY STRINGS all threaded)
 
 # Chapters whose every snippet also runs under ThreadSanitizer.
@@ -85,6 +87,9 @@ function(ce_add_snippet path)
   math(EXPR odd "${n} % 2")
   if(odd)
     message(FATAL_ERROR "ce_add_snippet(${path}): COMPILE_FAIL takes <region> <regex> pairs")
+  endif()
+  if(NOT CE_COMPILE_FAIL_TESTS)
+    return()
   endif()
   while(arg_COMPILE_FAIL)
     list(POP_FRONT arg_COMPILE_FAIL region regex)
