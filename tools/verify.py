@@ -120,7 +120,9 @@ def run_tests(preset: str, build_dir: Path, tests: list[Test]) -> dict[str, dict
 def build_preset(preset: str) -> tuple[bool, str]:
     build_dir = BUILD / preset
     log = ""
-    if not (build_dir / "build.ninja").exists():
+    cache = build_dir / "CMakeCache.txt"
+    presets_file = ROOT / "CMakePresets.json"
+    if not (build_dir / "build.ninja").exists() or cache.stat().st_mtime < presets_file.stat().st_mtime:
         ok, log = run(["cmake", "--preset", preset])
         if not ok:
             return False, log
