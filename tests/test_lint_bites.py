@@ -105,7 +105,7 @@ class LintBites(unittest.TestCase):
              "    } catch (const ce::transient_error&) {\n        return reaction::report_bug;\n"
              "    } catch (const ce::error&) {  // unreachable")
         build = self.tree / "build/bite"
-        configure = run(["cmake", "--preset", "gcc-release", "-B", str(build)], self.tree)
+        configure = run(["cmake", "--preset", "gcc-asan", "-B", str(build)], self.tree)
         self.assertEqual(configure.returncode, 0, configure.stdout + configure.stderr)
         compiled = run(["cmake", "--build", str(build), "--target", "snippet.foundations.exceptions"], self.tree)
         self.assertEqual(compiled.returncode, 0, compiled.stdout + compiled.stderr)
