@@ -71,9 +71,8 @@ booktests: deps
 
 ## bench: build and run the benchmarks (not part of make test)
 bench: deps
-	@cmake --preset bench >/dev/null
-	@cmake --build --preset bench
-	@$(PY) tools/bench.py
+	@for p in bench-gcc bench-clang; do cmake --preset $$p >/dev/null && cmake --build --preset $$p || exit 1; done
+	@$(PY) tools/bench.py bench-gcc bench-clang
 
 ## edit-time: measure the time from saving a snippet to its re-verified page
 edit-time: book

@@ -14,8 +14,8 @@ copyright = "2026, the C++ Core Engineering authors"
 release = "0.1.0"
 
 root_doc = "index"
-extensions = ["breathe", "sphinx_copybutton", "snippet", "book", "theme_repair"]
-exclude_patterns = ["_ext", "_static", "Doxyfile"]
+extensions = ["breathe", "sphinx_copybutton", "snippet", "book", "bench_results", "theme_repair"]
+exclude_patterns = ["_ext", "_static", "_data", "Doxyfile"]
 templates_path = ["_templates"]
 
 primary_domain = "cpp"
@@ -33,6 +33,7 @@ breathe_show_include = True
 # chapters, in book order, make the home page's map (unwritten ones show as such).
 ce_snippet_root = str(ROOT / "snippets")
 ce_verify_root = str(ROOT / "build" / "verify")
+ce_bench_results = str(ROOT / "build" / "bench" / "results")
 ce_chapter_titles = [
     ("foundations", "Foundations", "Data, objects, functions, types, errors and logs, seen from Python."),
     ("design_patterns", "Design patterns", "Decorators, generators, context managers, injection, middleware, lifecycle."),

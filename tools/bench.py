@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
-"""Runs every benchmark of the bench preset and prints each variant against its baseline.
+"""Runs every benchmark of the given bench presets and prints each variant against its
+baseline.
+
+    bench.py bench-gcc bench-clang
 
 Benchmarks are named <group>/<variant>; the first variant of a group is its baseline.
-Results are written to build/bench/results/<name>.json (Google Benchmark's JSON), where
-the book's pages read them.
+Results are written to build/bench/results/<name>-<compiler>.json (Google Benchmark's
+JSON plus the machine and date), where the book's pages read them.
 """
 
 from __future__ import annotations
@@ -16,29 +19,33 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BUILD = ROOT / "build" / "bench"
-RESULTS = BUILD / "results"
+RESULTS = ROOT / "build" / "bench" / "results"
 
 
 def main() -> int:
-    executables = sorted(p for p in (BUILD / "bench").glob("bench.*") if p.is_file() and p.stat().st_mode & 0o111)
-    if not executables:
-        print("bench: no benchmarks are registered yet")
-        return 0
     RESULTS.mkdir(parents=True, exist_ok=True)
-    for exe in executables:
-        name = exe.name.removeprefix("bench.")
-        out = RESULTS / f"{name}.json"
-        print(f"bench: running {name}", flush=True)
-        subprocess.run([str(exe), "--benchmark_repetitions=5", "--benchmark_report_aggregates_only=true",
-                        "--benchmark_format=console", "--benchmark_out_format=json", f"--benchmark_out={out}"],
-                       check=True)
-        data = json.loads(out.read_text())
-        data["ce"] = {"machine": platform.node(), "processor": platform.processor() or platform.machine(),
-                      "date": time.strftime("%Y-%m-%d")}
-        out.write_text(json.dumps(data, indent=1))
-        print_ratios(name, data)
+    for preset in sys.argv[1:] or ["bench-gcc"]:
+        compiler = preset.removeprefix("bench-")
+        build = ROOT / "build" / preset / "bench"
+        executables = sorted(p for p in build.glob("bench.*") if p.is_file() and p.stat().st_mode & 0o111)
+        if not executables:
+            print(f"bench: {preset} has no benchmarks")
+        for exe in executables:
+            run_one(exe, f"{exe.name.removeprefix('bench.')}-{compiler}", preset)
     return 0
+
+
+def run_one(exe: Path, name: str, preset: str) -> None:
+    out = RESULTS / f"{name}.json"
+    print(f"bench: running {name}", flush=True)
+    subprocess.run([str(exe), "--benchmark_repetitions=5", "--benchmark_report_aggregates_only=true",
+                    "--benchmark_format=console", "--benchmark_out_format=json", f"--benchmark_out={out}"],
+                   check=True)
+    data = json.loads(out.read_text())
+    data["ce"] = {"machine": platform.node(), "processor": platform.processor() or platform.machine(),
+                  "date": time.strftime("%Y-%m-%d"), "preset": preset}
+    out.write_text(json.dumps(data, indent=1))
+    print_ratios(name, data)
 
 
 def medians(data: dict) -> dict[str, float]:

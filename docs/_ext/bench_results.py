@@ -1,0 +1,88 @@
+"""``.. bench-results:: <name>`` — a benchmark's medians and ratios, as ``make bench``
+measured them.
+
+The table comes from ``build/bench/results/<name>.json`` (written by tools/bench.py on
+the reader's machine) when it exists, and otherwise from the copy committed in
+``docs/_data/bench/<name>.json``, labelled with the machine and date it was measured on.
+Benchmarks are named ``<group>/<variant>``; the first variant of a group is the baseline.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from docutils import nodes
+from sphinx.util.docutils import SphinxDirective
+
+
+def medians(data: dict) -> dict[str, list[tuple[str, float, str]]]:
+    groups: dict[str, list[tuple[str, float, str]]] = {}
+    for bench in data["benchmarks"]:
+        if bench.get("aggregate_name") != "median":
+            continue
+        group, _, variant = bench["run_name"].partition("/")
+        groups.setdefault(group, []).append((variant or group, bench["real_time"], bench.get("time_unit", "ns")))
+    return groups
+
+
+class BenchResults(SphinxDirective):
+    required_arguments = 1
+    option_spec = {"caption": lambda text: text}
+
+    def run(self) -> list[nodes.Node]:
+        name = self.arguments[0]
+        local = Path(self.config.ce_bench_results) / f"{name}.json"
+        committed = Path(self.env.srcdir) / "_data" / "bench" / f"{name}.json"
+        self.env.note_dependency(str(local))
+        self.env.note_dependency(str(committed))
+        source = local if local.exists() else committed
+        if not source.exists():
+            raise self.error(f"no results for benchmark '{name}': neither {local} nor {committed} exists "
+                             "(run `make bench`)")
+        data = json.loads(source.read_text())
+        meta = data.get("ce", {})
+        groups = medians(data)
+        if not groups:
+            raise self.error(f"{source}: no median aggregates (run with --benchmark_repetitions)")
+
+        table = nodes.table(classes=["ce-bench"])
+        group_node = nodes.tgroup(cols=4)
+        table += group_node
+        for width in (20, 20, 14, 10):
+            group_node += nodes.colspec(colwidth=width)
+        head = nodes.thead()
+        row = nodes.row()
+        for title in ("Benchmark", "Variant", "Median time", "Ratio"):
+            row += nodes.entry("", nodes.paragraph(text=title))
+        head += row
+        group_node += head
+        body = nodes.tbody()
+        for group, variants in groups.items():
+            baseline = variants[0][1]
+            for i, (variant, time, unit) in enumerate(variants):
+                row = nodes.row()
+                row += nodes.entry("", nodes.paragraph(text=group if i == 0 else ""))
+                row += nodes.entry("", nodes.paragraph(text=variant + (" (baseline)" if i == 0 else "")))
+                row += nodes.entry("", nodes.paragraph(text=f"{time:,.1f} {unit}"))
+                row += nodes.entry("", nodes.paragraph(text=f"{time / baseline:.2f}×"))
+                body += row
+        group_node += body
+
+        where = f"{meta.get('processor', '?')}, {data.get('context', {}).get('num_cpus', '?')} CPUs"
+        if source == local:
+            label = f"Measured by make bench on this machine ({where}) on {meta.get('date', '?')}."
+        else:
+            label = (f"Measured on {meta.get('machine', 'an unnamed machine')} ({where}) on "
+                     f"{meta.get('date', '?')}; run make bench to measure on yours.")
+        caption = self.options.get("caption", f"Benchmark {name}: median of repeated runs")
+        title = nodes.title(caption, caption)
+        table.insert(0, title)
+        note = nodes.paragraph(text=label, classes=["ce-bench-source"])
+        return [table, note]
+
+
+def setup(app) -> dict:
+    app.add_config_value("ce_bench_results", "", "env")
+    app.add_directive("bench-results", BenchResults)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
