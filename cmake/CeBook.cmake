@@ -7,7 +7,6 @@
 #                     that must also pass ThreadSanitizer
 
 find_package(doctest REQUIRED)
-find_package(fmt REQUIRED)
 find_package(Python3 REQUIRED COMPONENTS Interpreter)
 
 set(CE_SANITIZE "" CACHE STRING "Sanitizers for snippets, e.g. address,undefined or thread")
@@ -77,7 +76,7 @@ function(ce_add_snippet path)
 
   set(target snippet.${chapter}.${topic})
   add_executable(${target} ${src})
-  target_link_libraries(${target} PRIVATE ce::ce ce_doctest_main ce_book_flags fmt::fmt ${arg_LIBS})
+  target_link_libraries(${target} PRIVATE ce::ce ce_doctest_main ce_book_flags ${arg_LIBS})
   add_test(NAME snippet.${chapter}.${topic} COMMAND ${target})
   set_tests_properties(snippet.${chapter}.${topic} PROPERTIES
     LABELS "snippet;${chapter}"
@@ -130,7 +129,7 @@ function(ce_add_header_checks)
   endforeach()
   if(sources)
     add_library(ce_header_checks OBJECT ${sources})
-    target_link_libraries(ce_header_checks PRIVATE ce::ce ce_book_flags fmt::fmt)
+    target_link_libraries(ce_header_checks PRIVATE ce::ce ce_book_flags)
   endif()
 endfunction()
 
@@ -141,6 +140,6 @@ function(ce_add_benchmark name)
   cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "LIBS")
   find_package(benchmark REQUIRED)
   add_executable(bench.${name} ${PROJECT_SOURCE_DIR}/bench/${name}.cpp)
-  target_link_libraries(bench.${name} PRIVATE ce::ce ce_book_flags fmt::fmt benchmark::benchmark_main ${arg_LIBS})
+  target_link_libraries(bench.${name} PRIVATE ce::ce ce_book_flags benchmark::benchmark_main ${arg_LIBS})
   set_property(GLOBAL APPEND PROPERTY CE_BENCHMARKS bench.${name})
 endfunction()
