@@ -42,10 +42,27 @@ def run_one(exe: Path, name: str, preset: str) -> None:
                     "--benchmark_format=console", "--benchmark_out_format=json", f"--benchmark_out={out}"],
                    check=True)
     data = json.loads(out.read_text())
-    data["ce"] = {"machine": platform.node(), "processor": platform.processor() or platform.machine(),
+    data["ce"] = {"machine": platform.node(), "processor": processor(),
                   "date": time.strftime("%Y-%m-%d"), "preset": preset}
     out.write_text(json.dumps(data, indent=1))
     print_ratios(name, data)
+
+
+def processor() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def split_name(run_name: str) -> tuple[str, str]:
+    """'logger_async/ce/real_time' -> ('logger_async', 'ce'): Google Benchmark appends
+    options such as /real_time or /threads:2 to the name it was given."""
+    parts = run_name.split("/")
+    return parts[0], parts[1] if len(parts) > 1 else parts[0]
 
 
 def medians(data: dict) -> dict[str, float]:
@@ -59,8 +76,8 @@ def medians(data: dict) -> dict[str, float]:
 def print_ratios(name: str, data: dict) -> None:
     groups: dict[str, list[tuple[str, float]]] = {}
     for run_name, t in medians(data).items():
-        group, _, variant = run_name.partition("/")
-        groups.setdefault(group, []).append((variant or group, t))
+        group, variant = split_name(run_name)
+        groups.setdefault(group, []).append((variant, t))
     print(f"\n{name}: median real time, ratio to the group's baseline")
     for group, variants in groups.items():
         base_name, base = variants[0]

@@ -21,8 +21,9 @@ def medians(data: dict) -> dict[str, list[tuple[str, float, str]]]:
     for bench in data["benchmarks"]:
         if bench.get("aggregate_name") != "median":
             continue
-        group, _, variant = bench["run_name"].partition("/")
-        groups.setdefault(group, []).append((variant or group, bench["real_time"], bench.get("time_unit", "ns")))
+        parts = bench["run_name"].split("/")  # group/variant[/real_time, /threads:N, ...]
+        group, variant = parts[0], parts[1] if len(parts) > 1 else parts[0]
+        groups.setdefault(group, []).append((variant, bench["real_time"], bench.get("time_unit", "ns")))
     return groups
 
 
