@@ -17,6 +17,7 @@
  */
 
 #include <ce/error.hpp>
+#include <ce/type_name.hpp>
 
 #include <algorithm>
 #include <concepts>
@@ -31,29 +32,7 @@
 #include <utility>
 #include <vector>
 
-#if __has_include(<cxxabi.h>)
-#include <cxxabi.h>
-#endif
-
 namespace ce {
-
-namespace detail {
-
-// A readable type name for error messages ("shop::database", not "N4shop8databaseE").
-inline std::string container_type_name(const char* mangled) {
-    std::string name = mangled;
-#if __has_include(<cxxabi.h>)
-    int status = 0;
-    std::unique_ptr<char, void (*)(void*)> demangled{
-        abi::__cxa_demangle(name.c_str(), nullptr, nullptr, &status), std::free};
-    if (status == 0 && demangled) {
-        name = demangled.get();
-    }
-#endif
-    return name;
-}
-
-}  // namespace detail
 
 /**
  * Maps types to factories with a lifetime, and builds object graphs on request.
@@ -117,7 +96,7 @@ public:
         const auto found = entries_.find(key);
         if (found == entries_.end()) {
             throw usage_error("ce::container: nothing registered for " +
-                              detail::container_type_name(typeid(T).name()));
+                              demangle(typeid(T).name()));
         }
         entry& wanted = found->second;  // map nodes stay put while factories register more
         if (wanted.instance) {
@@ -169,9 +148,9 @@ private:
         std::string text = "dependency cycle: ";
         const auto first = std::find(resolving_.begin(), resolving_.end(), repeated);
         for (auto it = first; it != resolving_.end(); ++it) {
-            text += detail::container_type_name(it->name()) + " -> ";
+            text += demangle(it->name()) + " -> ";
         }
-        return text + detail::container_type_name(repeated.name());
+        return text + demangle(repeated.name());
     }
 
     std::unordered_map<std::type_index, entry> entries_;

@@ -12,18 +12,14 @@
  * @snippet foundations/exceptions.cpp react
  */
 
-#include <cstdlib>
+#include <ce/type_name.hpp>
+
 #include <exception>
-#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <typeinfo>
 #include <vector>
-
-#if __has_include(<cxxabi.h>)
-#include <cxxabi.h>
-#endif
 
 namespace ce {
 
@@ -56,15 +52,7 @@ namespace detail {
 // The dynamic type's readable name. throw_with_nested wraps the thrown type in a
 // library-private class template; show the type the program threw instead.
 inline std::string exception_type_name(const std::exception& e) {
-    std::string name = typeid(e).name();
-#if __has_include(<cxxabi.h>)
-    int status = 0;
-    std::unique_ptr<char, void (*)(void*)> demangled{
-        abi::__cxa_demangle(name.c_str(), nullptr, nullptr, &status), std::free};
-    if (status == 0 && demangled) {
-        name = demangled.get();
-    }
-#endif
+    std::string name = demangle(typeid(e).name());
     for (std::string_view wrapper : {"std::_Nested_exception<", "std::__1::__nested<", "std::__nested<"}) {
         if (name.starts_with(wrapper) && name.ends_with('>')) {
             name = name.substr(wrapper.size(), name.size() - wrapper.size() - 1);

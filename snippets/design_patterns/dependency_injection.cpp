@@ -25,6 +25,11 @@ class mailer {
 public:
     virtual ~mailer() = default;
     virtual void send(const std::string& to, const std::string& body) = 0;
+
+protected:  // C.67: implementations may copy themselves; nobody copies through a port
+    mailer() = default;
+    mailer(const mailer&) = default;
+    mailer& operator=(const mailer&) = default;
 };
 
 class user_store {
@@ -32,6 +37,11 @@ public:
     virtual ~user_store() = default;
     /// Adds `email`; false if it was already there.
     virtual bool add(const std::string& email) = 0;
+
+protected:
+    user_store() = default;
+    user_store(const user_store&) = default;
+    user_store& operator=(const user_store&) = default;
 };
 // [ports]
 
