@@ -77,6 +77,8 @@ function(ce_add_snippet path)
   set(target snippet.${chapter}.${topic})
   add_executable(${target} ${src})
   target_link_libraries(${target} PRIVATE ce::ce ce_doctest_main ce_book_flags ${arg_LIBS})
+  # Test-only helpers such as <ce_test/child_process.hpp>; not part of ce::ce.
+  target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR}/tests/support)
   add_test(NAME snippet.${chapter}.${topic} COMMAND ${target})
   set_tests_properties(snippet.${chapter}.${topic} PROPERTIES
     LABELS "snippet;${chapter}"

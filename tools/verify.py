@@ -29,7 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "build"
 VERIFY = BUILD / "verify"
-DOCTEST_SUMMARY = re.compile(r"\[doctest\] test cases:\s*(\d+).*?\n\[doctest\] assertions:\s*(\d+)", re.S)
+DOCTEST_SUMMARY = re.compile(r"\[doctest\] test cases:\s*(\d+)\s*\|\s*\d+ passed\s*\|\s*\d+ failed\s*\|"
+                             r"\s*(\d+) skipped.*?\n\[doctest\] assertions:\s*(\d+)", re.S)
 
 
 def presets() -> dict[str, str]:
@@ -110,7 +111,7 @@ def run_tests(preset: str, build_dir: Path, tests: list[Test]) -> dict[str, dict
             entry: dict = {"passed": passed}
             match = DOCTEST_SUMMARY.search(output)
             if match:
-                entry["cases"], entry["assertions"] = int(match.group(1)), int(match.group(2))
+                entry["cases"], entry["skipped"], entry["assertions"] = map(int, match.groups())
             results[case.get("name")] = entry
     for t in tests:  # a test that left no result did not pass
         results.setdefault(t.name, {"passed": False})
@@ -185,7 +186,7 @@ def write_status() -> list[str]:
             entry = status.setdefault(test.snippet, {
                 "source": f"snippets/{test.snippet}.cpp", "runs": {}, "compile_fail": {}})
             record = {"label": label, "passed": result["passed"], "sha256": result.get("sha256")}
-            for key in ("cases", "assertions", "diagnostic"):
+            for key in ("cases", "skipped", "assertions", "diagnostic"):
                 if key in result:
                     record[key] = result[key]
             if test.kind == "snippet":

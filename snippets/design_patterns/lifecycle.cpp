@@ -6,6 +6,7 @@
 // and bounds every wait with a deadline, so a bug fails the test instead of hanging it.
 #include <ce/lifecycle.hpp>
 
+#include <ce_test/child_process.hpp>
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
@@ -19,7 +20,6 @@
 #include <latch>
 #include <mutex>
 #include <optional>
-#include <stdexcept>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -31,10 +31,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
-extern "C" {  // glibc 2.36's <sys/pidfd.h> lacks __BEGIN_DECLS (fixed in 2.37)
-#include <sys/pidfd.h>
-}
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -104,151 +100,15 @@ constexpr const char* child_env = "CE_LIFECYCLE_CHILD";
 constexpr const char* child_case =
     "child process entry: runs shop_main when CE_LIFECYCLE_CHILD is set";
 
-// This test binary, spawned again to run shop_main(mode) with its stdout on a pipe.
-// Every read and the final wait share one deadline; the destructor kills and reaps a
-// child that is still running, so a failing test leaves no process behind.
-class child_process {
-public:
-    explicit child_process(std::string_view mode, std::chrono::seconds limit = 60s)
-        : deadline_(std::chrono::steady_clock::now() + limit) {
-        int fds[2];
-        if (::pipe2(fds, O_CLOEXEC) != 0) {
-            throw std::system_error(errno, std::system_category(), "pipe2");
-        }
-        read_end_ = fds[0];
-        const int write_end = fds[1];
-
-        std::string filter = std::string("--test-case=") + child_case;
-        std::string self = "/proc/self/exe";
-        std::string no_intro = "--no-intro=true";
-        std::string no_version = "--no-version=true";
-        std::vector<char*> argv{self.data(), filter.data(), no_intro.data(), no_version.data(),
-                                nullptr};
-        std::string mode_var = std::string(child_env) + "=" + std::string(mode);
-        std::vector<char*> envp;
-        for (char** e = environ; *e != nullptr; ++e) {
-            if (!std::string_view(*e).starts_with(std::string(child_env) + "=")) {
-                envp.push_back(*e);
-            }
-        }
-        envp.push_back(mode_var.data());
-        envp.push_back(nullptr);
-
-        // The child starts with no signal blocked and SIGTERM/SIGINT at their defaults,
-        // whatever this process did: it must set them up itself, like any real service.
-        ::posix_spawnattr_t attr;
-        ::posix_spawnattr_init(&attr);
-        ::sigset_t none;
-        ::sigemptyset(&none);
-        ::posix_spawnattr_setsigmask(&attr, &none);
-        ::sigset_t defaults;
-        ::sigemptyset(&defaults);
-        ::sigaddset(&defaults, SIGTERM);
-        ::sigaddset(&defaults, SIGINT);
-        ::posix_spawnattr_setsigdefault(&attr, &defaults);
-        ::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-        ::posix_spawn_file_actions_t actions;
-        ::posix_spawn_file_actions_init(&actions);
-        ::posix_spawn_file_actions_adddup2(&actions, write_end, STDOUT_FILENO);
-        const int rc =
-            ::posix_spawn(&pid_, "/proc/self/exe", &actions, &attr, argv.data(), envp.data());
-        ::posix_spawn_file_actions_destroy(&actions);
-        ::posix_spawnattr_destroy(&attr);
-        ::close(write_end);  // the child holds the only write end: EOF when it exits
-        if (rc != 0) {
-            ::close(read_end_);
-            throw std::system_error(rc, std::system_category(), "posix_spawn");
-        }
-        pidfd_ = ::pidfd_open(pid_, 0);
-        if (pidfd_ < 0) {
-            const int saved = errno;
-            ::kill(pid_, SIGKILL);
-            ::waitpid(pid_, nullptr, 0);
-            ::close(read_end_);
-            throw std::system_error(saved, std::system_category(), "pidfd_open");
-        }
-    }
-
-    child_process(const child_process&) = delete;
-    child_process& operator=(const child_process&) = delete;
-
-    ~child_process() {
-        if (!reaped_) {
-            ::kill(pid_, SIGKILL);
-            ::waitpid(pid_, nullptr, 0);
-        }
-        ::close(pidfd_);
-        ::close(read_end_);
-    }
-
-    [[nodiscard]] ::pid_t pid() const noexcept { return pid_; }
-
-    // The child's next line of output, or nullopt once it closed stdout.
-    std::optional<std::string> read_line() {
-        for (;;) {
-            if (const auto nl = buffer_.find('\n'); nl != std::string::npos) {
-                std::string line = buffer_.substr(0, nl);
-                buffer_.erase(0, nl + 1);
-                return line;
-            }
-            if (eof_) {
-                if (buffer_.empty()) {
-                    return std::nullopt;
-                }
-                return std::exchange(buffer_, {});
-            }
-            wait_readable(read_end_, "output");
-            char chunk[4096];
-            const ::ssize_t n = ::read(read_end_, chunk, sizeof chunk);
-            if (n < 0 && errno == EINTR) {
-                continue;
-            }
-            if (n < 0) {
-                throw std::system_error(errno, std::system_category(), "read from child");
-            }
-            eof_ = n == 0;
-            buffer_.append(chunk, static_cast<std::size_t>(n));
-        }
-    }
-
-    // Waits for the child to exit and returns its waitpid() status.
-    int wait() {
-        wait_readable(pidfd_, "exit");  // a pidfd becomes readable when the process exits
-        int status = 0;
-        if (::waitpid(pid_, &status, 0) != pid_) {
-            throw std::system_error(errno, std::system_category(), "waitpid");
-        }
-        reaped_ = true;
-        return status;
-    }
-
-private:
-    void wait_readable(int fd, const char* what) {
-        for (;;) {
-            const auto left = std::chrono::ceil<std::chrono::milliseconds>(
-                deadline_ - std::chrono::steady_clock::now());
-            if (left <= 0ms) {
-                throw std::runtime_error(std::string("timed out waiting for the child's ") + what);
-            }
-            ::pollfd p{fd, POLLIN, 0};
-            const int n = ::poll(&p, 1, static_cast<int>(left.count()));
-            if (n > 0) {
-                return;
-            }
-            if (n < 0 && errno != EINTR) {
-                throw std::system_error(errno, std::system_category(), "poll");
-            }
-        }
-    }
-
-    std::chrono::steady_clock::time_point deadline_;
-    ::pid_t pid_ = -1;
-    int read_end_ = -1;
-    int pidfd_ = -1;
-    std::string buffer_;
-    bool eof_ = false;
-    bool reaped_ = false;
-};
+// shop_main(mode) in a new process: this test binary again, running only the child
+// entry case, with its stdout on a pipe. Every read and the final wait share one
+// deadline; a child still running when the test ends is killed and reaped.
+ce_test::child_process start_shop(std::string_view mode) {
+    return ce_test::child_process({
+        .test_case = child_case,
+        .environment = {std::string(child_env) + "=" + std::string(mode)},
+    });
+}
 
 }  // namespace
 
@@ -602,7 +462,7 @@ stopped 3 services, 0 late
     // [sigterm-output]
 
     // [sigterm-child]
-    child_process child("serve");  // shop_main in a new process; every wait is bounded
+    auto child = start_shop("serve");  // shop_main in a new process; every wait is bounded
     std::vector<std::string> lines;
     while (auto line = child.read_line()) {
         lines.push_back(*line);
@@ -635,7 +495,7 @@ error: bind 0.0.0.0:8080: Address already in use
 )";
     // [failing-start-output]
 
-    child_process child("port-in-use");
+    auto child = start_shop("port-in-use");
     std::vector<std::string> lines;
     while (auto line = child.read_line()) {
         lines.push_back(*line);

@@ -15,6 +15,7 @@
 #include <deque>
 #include <functional>
 #include <list>
+#include <memory_resource>
 #include <new>
 #include <queue>
 #include <stdexcept>
@@ -226,6 +227,178 @@ TEST_CASE("transparent hashing makes a string_view lookup allocation-free") {
     CHECK(plain_allocations == 1);
     CHECK(transparent_allocations == 0);
     // [lookup-without-allocation]
+}
+
+// ---------------------------------------------------------------------------------
+// Arenas: std::pmr
+
+namespace {
+
+// [counting-resource]
+// A memory_resource that forwards to another one and counts what passes through it:
+// put it upstream of an arena to see when, and how much, the arena asks for.
+class counting_resource final : public std::pmr::memory_resource {
+public:
+    explicit counting_resource(std::pmr::memory_resource* upstream = std::pmr::new_delete_resource())
+        : upstream_(upstream) {}
+
+    [[nodiscard]] long allocations() const { return allocations_; }
+    [[nodiscard]] long deallocations() const { return deallocations_; }
+    [[nodiscard]] std::size_t bytes_in_use() const { return bytes_in_use_; }
+
+private:
+    void* do_allocate(std::size_t bytes, std::size_t alignment) override {
+        void* p = upstream_->allocate(bytes, alignment);
+        ++allocations_;
+        bytes_in_use_ += bytes;
+        return p;
+    }
+
+    void do_deallocate(void* p, std::size_t bytes, std::size_t alignment) override {
+        upstream_->deallocate(p, bytes, alignment);
+        ++deallocations_;
+        bytes_in_use_ -= bytes;
+    }
+
+    // Memory allocated by one counter can only be returned to that same counter.
+    bool do_is_equal(const std::pmr::memory_resource& other) const noexcept override {
+        return this == &other;
+    }
+
+    std::pmr::memory_resource* upstream_;
+    long allocations_ = 0;
+    long deallocations_ = 0;
+    std::size_t bytes_in_use_ = 0;
+};
+// [counting-resource]
+
+// Makes a resource the process-wide default (what a pmr object gets when it is not
+// given one) until the end of the scope. Tests run one at a time, so nothing else
+// sees the swap.
+class default_resource_scope {
+public:
+    explicit default_resource_scope(std::pmr::memory_resource* resource)
+        : previous_(std::pmr::set_default_resource(resource)) {}
+    ~default_resource_scope() { std::pmr::set_default_resource(previous_); }
+    default_resource_scope(const default_resource_scope&) = delete;
+    default_resource_scope& operator=(const default_resource_scope&) = delete;
+
+private:
+    std::pmr::memory_resource* previous_;
+};
+
+// Longer than the 15 characters libstdc++'s strings store inline, so every string
+// built from it allocates.
+constexpr std::string_view customer = "customer-0042-northwind-traders";
+
+}  // namespace
+
+TEST_CASE("an arena over a stack buffer builds a container without the heap") {
+    // [arena-on-the-stack]
+    std::array<std::byte, 16 * 1024> buffer;  // on the stack, uninitialized
+    // Upstream is where the arena goes when the buffer is used up. null_memory_resource
+    // throws std::bad_alloc there, so nothing can quietly spill onto the heap.
+    std::pmr::monotonic_buffer_resource arena(buffer.data(), buffer.size(),
+                                              std::pmr::null_memory_resource());
+    std::pmr::vector<std::pmr::string> names(&arena);  // each string it builds uses the arena too
+
+    const long allocations = count_allocations([&] {
+        names.reserve(200);
+        for (int i = 0; i < 200; ++i) {
+            names.emplace_back(customer);
+        }
+    });
+    CHECK(allocations == 0);  // 201 blocks, not one from the global operator new
+    const auto in_buffer = [&](const void* p) {
+        return address_of(p) >= address_of(buffer.data()) &&
+               address_of(p) < address_of(buffer.data() + buffer.size());
+    };
+    CHECK(in_buffer(names.data()));
+    CHECK(in_buffer(names.back().data()));
+
+    // Keep adding: the buffer runs out, and the arena throws instead of using the heap.
+    bool out_of_memory = false;
+    const long when_full = count_allocations([&] {
+        try {
+            for (int more = 0; more < 1'000; ++more) {  // far more than 16 KiB can hold
+                names.emplace_back(customer);
+            }
+        } catch (const std::bad_alloc&) {
+            out_of_memory = true;
+        }
+    });
+    CHECK(out_of_memory);
+    CHECK(when_full == 0);
+    CHECK(names.size() == 200);  // the 201st needed a larger vector block that did not fit;
+                                 // emplace_back's strong guarantee kept the 200 intact
+    // [arena-on-the-stack]
+}
+
+TEST_CASE("a monotonic arena frees nothing until release") {
+    // [arena-grows-until-release]
+    counting_resource upstream;  // the heap, counted
+    std::array<std::byte, 1024> buffer;
+    std::pmr::monotonic_buffer_resource arena(buffer.data(), buffer.size(), &upstream);
+    {
+        // A batch container reused for 100 rounds of 10 strings, as in a request loop.
+        std::pmr::vector<std::pmr::string> batch(&arena);
+        for (int round = 0; round < 100; ++round) {
+            batch.clear();  // destroys 10 strings; deallocating into a monotonic arena does nothing
+            for (int i = 0; i < 10; ++i) {
+                batch.emplace_back(customer);
+            }
+        }
+        CHECK(batch.size() == 10);  // 10 strings alive ...
+    }
+    CHECK(upstream.bytes_in_use() > 1'000 * customer.size());  // ... the memory of 1000 held
+    CHECK(upstream.deallocations() == 0);
+    CHECK(upstream.allocations() <= 10);  // the 1 KiB ran out; each new chunk is larger
+
+    arena.release();  // everything back in one call (the destructor does the same)
+    CHECK(upstream.deallocations() == upstream.allocations());
+    CHECK(upstream.bytes_in_use() == 0);
+    // [arena-grows-until-release]
+}
+
+TEST_CASE("a copy of a pmr container leaves the arena for the default resource") {
+    std::array<std::byte, 4096> buffer;
+    std::pmr::monotonic_buffer_resource arena(buffer.data(), buffer.size(),
+                                              std::pmr::null_memory_resource());
+    std::pmr::vector<std::pmr::string> names(&arena);
+    names.reserve(10);
+    for (int i = 0; i < 10; ++i) {
+        names.emplace_back(customer);
+    }
+
+    // [arena-copy-leaves-arena]
+    counting_resource heap;
+    const default_resource_scope heap_is_default(&heap);  // counts what the default receives
+
+    // Copy construction does not propagate the resource: the copy and each of its
+    // strings allocate from the default resource, the global heap unless you set one.
+    {
+        const std::pmr::vector<std::pmr::string> snapshot = names;
+        CHECK(snapshot.get_allocator().resource() == &heap);
+    }
+    CHECK(heap.allocations() == 11);  // the vector's block and its 10 strings
+
+    // Name the resource and the copy stays in the arena.
+    {
+        const std::pmr::vector<std::pmr::string> snapshot(names, &arena);
+        CHECK(snapshot.back().get_allocator().resource() == &arena);
+    }
+    CHECK(heap.allocations() == 11);  // no more
+
+    // A std::string knows nothing of resources: it always takes the global operator new.
+    std::string plain;
+    const long to_std_string = count_allocations([&] { plain = names.front(); });
+    CHECK(to_std_string == 1);
+    CHECK(plain == customer);
+    std::string_view view;  // what a function that only reads should take
+    const long to_view = count_allocations([&] { view = names.front(); });
+    CHECK(to_view == 0);
+    CHECK(view == customer);
+    // [arena-copy-leaves-arena]
 }
 
 // ---------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 #include <ce/compose.hpp>
 #include <ce/overloaded.hpp>
 
+#include <ce_test/child_process.hpp>
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
@@ -9,12 +10,14 @@
 #include <cctype>
 #include <concepts>
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 #include <iterator>
 #include <map>
 #include <memory>
 #include <numeric>
 #include <ranges>
+#include <regex>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -22,6 +25,8 @@
 #include <utility>
 #include <variant>
 #include <vector>
+
+#include <sys/wait.h>
 
 namespace shop {
 
@@ -500,4 +505,74 @@ TEST_CASE("a closure that captures a local by reference outlives the local") {
     }
     CHECK(live == 0);  // the copy died with the bus that held the closure
     // [dangling-observed]
+}
+
+namespace {
+
+// The tests that run undefined behaviour on purpose run only where AddressSanitizer
+// stops it. g++ defines __SANITIZE_ADDRESS__; clang 19 answers only __has_feature.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool asan_build = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool asan_build = true;
+#else
+constexpr bool asan_build = false;
+#endif
+#else
+constexpr bool asan_build = false;
+#endif
+
+constexpr const char* dangling_child_case =
+    "child process entry: calls a dangling handler when CE_CHILD is set";
+
+struct child_result {
+    int status = 0;      // waitpid() status
+    std::string report;  // everything the child wrote to stderr
+};
+
+// This binary again, running only the child entry case below, under ASan with
+// detect_stack_use_after_return=1. ctest sets that option too; setting it here makes a
+// run by hand check the same thing.
+child_result run_dangling_child() {
+    ce_test::child_process child({
+        .test_case = dangling_child_case,
+        .environment = {"CE_CHILD=dangling-capture", "ASAN_OPTIONS=detect_stack_use_after_return=1"},
+        .captured = ce_test::stream::standard_error,
+    });
+    std::string report = child.read_all();
+    const int status = child.wait();
+    return {status, std::move(report)};
+}
+
+}  // namespace
+
+// [dangling-child]
+// Runs in a child process only: the next test starts this binary again with
+// CE_CHILD=dangling-capture and a filter selecting this case. Otherwise it does nothing.
+TEST_CASE("child process entry: calls a dangling handler when CE_CHILD is set"
+          * doctest::skip(!asan_build)) {
+    const char* mode = std::getenv("CE_CHILD");
+    if (mode != nullptr && std::string_view(mode) == "dangling-capture") {
+        shop::event_bus bus;
+        int live = 0;
+        shop::subscribe_greeter_dangling(bus, live);
+        (void)bus.publish();  // undefined behaviour: the handler reads the destroyed greeting
+    }
+}
+// [dangling-child]
+
+TEST_CASE("AddressSanitizer stops a call through a dangling capture as stack-use-after-return"
+          * doctest::skip(!asan_build)) {
+    // [dangling-asan-report]
+    // The case above, run in a new process: its waitpid() status and everything on its stderr.
+    const auto [status, report] = run_dangling_child();
+    INFO("the child's stderr:\n" << report);
+
+    const bool exited_zero = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    CHECK_FALSE(exited_zero);  // the call did not complete: ASan ended the process
+    CHECK(report.find("AddressSanitizer: stack-use-after-return") != std::string::npos);
+    // ASan names the variable the read landed in: the local that the closure captured.
+    CHECK(std::regex_search(report, std::regex("'greeting'.* is inside this variable")));
+    // [dangling-asan-report]
 }
