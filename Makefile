@@ -46,9 +46,12 @@ verify: deps lint
 api: deps
 	@$(PY) tools/api_docs.py
 
-## html: render the book; a failed build forgets its environment so no warning hides
+## html: render the book. An incremental build can trip over its own saved state (an
+## entity moved between pages); on failure, rebuild once from a clean environment, which
+## also keeps an old warning from hiding behind an up-to-date page.
 html: deps verify api
-	@$(SPHINX) -b html docs build/html || { rm -f build/doctrees/environment.pickle; exit 1; }
+	@$(SPHINX) -b html docs build/html || { echo "html: rebuilding from a clean environment"; \
+	  rm -rf build/doctrees; $(SPHINX) -E -b html docs build/html; }
 	@echo "book: build/html/index.html"
 
 ## book: verify every snippet, then render the book into build/html

@@ -184,7 +184,7 @@ public:
         if (auto hit = cache_.find(key); hit != cache_.end()) {
             return hit->second;
         }
-        R result = f_(args...);  // may recurse into *this: std::map insertions keep iterators valid
+        R result = f_(args...);  // may recurse and insert other keys: hold no iterator across it
         cache_.emplace(std::move(key), result);
         return result;
     }
@@ -419,7 +419,7 @@ TEST_CASE("a handler taking a type that an alternative converts to swallows it s
     // [conversion-pitfall-shown]
 }
 
-TEST_CASE("folds reduce a pack at compile time and a range at run time") {
+TEST_CASE("a fold expands a pack into one expression; accumulate reduces a range") {
     using shop::order;
     // [folds-use]
     static_assert(shop::sum(1, 2, 3, 4) == 10);
