@@ -12,6 +12,7 @@ SPHINX := $(PY) -m sphinx -W --keep-going -n -q -c . -d build/doctrees
 DEB_PACKAGES := cmake ninja-build g++-12 clang-19 libclang-rt-19-dev ccache \
   doctest-dev libfmt-dev nlohmann-json3-dev libspdlog-dev libbenchmark-dev \
   doxygen python3 python3-sphinx python3-breathe furo python3-sphinx-copybutton \
+  python3-structlog python3-tenacity python3-fastapi python3-starlette python3-httpx \
   chromium nodejs
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
@@ -51,7 +52,7 @@ api: deps
 ## also keeps an old warning from hiding behind an up-to-date page.
 html: deps verify api
 	@$(SPHINX) -b html docs build/html || { echo "html: rebuilding from a clean environment"; \
-	  rm -rf build/doctrees; $(SPHINX) -E -b html docs build/html; }
+	  rm -rf build/doctrees; $(SPHINX) -E -b html docs build/html || { rm -rf build/doctrees; exit 1; }; }
 	@echo "book: build/html/index.html"
 
 ## book: verify every snippet, then render the book into build/html

@@ -13,6 +13,9 @@ set(CE_SANITIZE "" CACHE STRING "Sanitizers for snippets, e.g. address,undefined
 set(CE_SNIPPET_SCOPE "all" CACHE STRING "Which snippets this tree builds: all or threaded")
 # Must-not-compile listings are checked once per compiler, in the trees that set this.
 option(CE_COMPILE_FAIL_TESTS "Register the must-not-compile checks in this tree" ON)
+# The Python side of a topic (snippets/<chapter>/<topic>.py) runs once, in the trees that
+# set this. It runs with -P: a snippet named logging.py must not shadow the module.
+option(CE_PYTHON_TESTS "Run the topics' Python snippets in this tree" ON)
 set_property(CACHE CE_SNIPPET_SCOPE PROPERTY STRINGS all threaded)
 
 # Chapters whose every snippet also runs under ThreadSanitizer.
@@ -44,7 +47,9 @@ ce_add_snippet(<chapter>/<topic>
                [COMPILE_FAIL <region> <regex> [<region> <regex>...]])
 
 Builds snippets/<chapter>/<topic>.cpp as a doctest executable, registers it as the
-ctest test snippet.<chapter>.<topic>, and for each COMPILE_FAIL pair registers
+ctest test snippet.<chapter>.<topic>; runs snippets/<chapter>/<topic>.py, the Python
+idiom the topic replaces, as python.<chapter>.<topic> when that file exists (it checks
+itself with assert); and for each COMPILE_FAIL pair registers
 compile_fail.<chapter>.<topic>.<region>: the file compiled with
 -DCE_COMPILE_FAIL_<REGION> must fail, with a diagnostic matching <regex> that points
 into that region. THREADED adds the snippet to the ThreadSanitizer tree (every snippet
@@ -65,6 +70,15 @@ function(ce_add_snippet path)
     message(FATAL_ERROR "ce_add_snippet(${path}): ${src} does not exist")
   endif()
   set_property(GLOBAL APPEND PROPERTY CE_REGISTERED_SNIPPETS ${src})
+  set(py ${PROJECT_SOURCE_DIR}/snippets/${path}.py)
+  if(EXISTS ${py})
+    set_property(GLOBAL APPEND PROPERTY CE_REGISTERED_SNIPPETS ${py})
+    if(CE_PYTHON_TESTS)
+      add_test(NAME python.${chapter}.${topic}
+        COMMAND ${Python3_EXECUTABLE} -P -X dev -W error ${py})
+      set_tests_properties(python.${chapter}.${topic} PROPERTIES LABELS "python;${chapter}")
+    endif()
+  endif()
 
   set(threaded ${arg_THREADED})
   if(chapter IN_LIST CE_THREADED_CHAPTERS)
@@ -109,12 +123,13 @@ endfunction()
 # Fails the configuration when a file under snippets/ was never registered: a snippet
 # nobody compiles must not exist.
 function(ce_check_snippets_registered)
-  file(GLOB_RECURSE all_snippets CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/snippets/*.cpp)
+  file(GLOB_RECURSE all_snippets CONFIGURE_DEPENDS
+    ${PROJECT_SOURCE_DIR}/snippets/*.cpp ${PROJECT_SOURCE_DIR}/snippets/*.py)
   get_property(registered GLOBAL PROPERTY CE_REGISTERED_SNIPPETS)
   foreach(file IN LISTS all_snippets)
     if(NOT file IN_LIST registered)
       file(RELATIVE_PATH rel ${PROJECT_SOURCE_DIR} ${file})
-      message(FATAL_ERROR "${rel}: snippet file is not registered; add ce_add_snippet() for it in snippets/CMakeLists.txt")
+      message(FATAL_ERROR "${rel}: snippet file is not registered; add ce_add_snippet() for its topic in snippets/CMakeLists.txt")
     endif()
   endforeach()
 endfunction()

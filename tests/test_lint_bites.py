@@ -14,6 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PY = "/usr/bin/python3"
 SNIPPET = "snippets/foundations/exceptions.cpp"
+PY_SNIPPET = "snippets/foundations/exceptions.py"
 PAGE = "docs/foundations/exceptions.rst"
 
 
@@ -80,12 +81,12 @@ class LintBites(unittest.TestCase):
         text = page.read_text().splitlines(keepends=True)
         text.insert(10, "\n.. code-block:: cpp\n\n   int main() { return 0; }\n\n")
         page.write_text("".join(text))
-        self.assertFailsNaming(self.lint(), rf"{re.escape(PAGE)}:12: C\+\+ pasted into a page")
+        self.assertFailsNaming(self.lint(), rf"{re.escape(PAGE)}:12: code pasted into a page")
 
     def test_cxx_in_a_literal_block_fails_naming_the_page(self) -> None:
         page = self.tree / PAGE
         page.write_text(page.read_text() + "\nLike this::\n\n   std::vector<int> v;\n")
-        self.assertFailsNaming(self.lint(), rf"{re.escape(PAGE)}:\d+: C\+\+ pasted into a page as a literal block")
+        self.assertFailsNaming(self.lint(), rf"{re.escape(PAGE)}:\d+: code pasted into a page as a literal block")
 
     def test_an_orphan_snippet_file_fails_the_lint_and_the_configuration(self) -> None:
         orphan = self.tree / "snippets/foundations/orphan.cpp"
@@ -98,8 +99,9 @@ class LintBites(unittest.TestCase):
         line = edit(self.tree / SNIPPET, "namespace shop {\n", "namespace shop {\n// [spare]\nint spare = 0;\n// [spare]\n")
         self.assertFailsNaming(self.lint(), rf"{re.escape(SNIPPET)}:{line + 1}: orphan region \[spare\]")
 
-    def test_a_failing_assertion_and_a_compiling_must_not_compile_listing_fail_the_tests(self) -> None:
+    def test_failing_assertions_and_a_compiling_must_not_compile_listing_fail_the_tests(self) -> None:
         line = edit(self.tree / SNIPPET, "CHECK(fault_points == 4);", "CHECK(fault_points == 5);")
+        py_line = edit(self.tree / PY_SNIPPET, 'assert reaction == "retry later"', 'assert reaction == "fix the request"')
         edit(self.tree / SNIPPET, "    } catch (const ce::error&) {\n        return reaction::report_bug;\n"
              "    } catch (const ce::transient_error&) {  // unreachable",
              "    } catch (const ce::transient_error&) {\n        return reaction::report_bug;\n"
@@ -112,6 +114,7 @@ class LintBites(unittest.TestCase):
         tests = run(["ctest", "--test-dir", str(build), "-R", r"foundations\.exceptions", "--output-on-failure"], self.tree)
         self.assertFailsNaming(tests, rf"foundations/exceptions\.cpp:{line}: ERROR: CHECK\( fault_points == 5 \) is NOT correct")
         self.assertRegex(tests.stdout, rf"{re.escape(SNIPPET)}:\d+: FAIL: region \[handler-order\] compiled, but the book says it must not")
+        self.assertRegex(tests.stdout, rf'(?s)foundations/exceptions\.py", line {py_line}, in <module>.*?AssertionError')
 
     def test_a_listing_without_test_results_fails_the_book_naming_the_page(self) -> None:
         empty = self.tree / "build/no-results"

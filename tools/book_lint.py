@@ -25,8 +25,10 @@ SNIPPETS = ROOT / "snippets"
 
 CODE_DIRECTIVE = re.compile(r"^(\s*)\.\.\s+(code-block|code|sourcecode|literalinclude|highlight)::\s*(\S*)")
 SNIPPET_DIRECTIVE = re.compile(r"^\s*\.\.\s+snippet::\s*(\S+)\s*$")
-# Languages a page may show inline: commands and their output, never C or C++.
-ALLOWED_LANGUAGES = {"console", "shell", "bash", "sh", "text", "none", "python", "pycon", "json", "ini", "cmake", "make"}
+# Languages a page may show inline: commands and data, never code a reader would run.
+# C++ and Python are shown from snippet files, which the build compiles or runs.
+ALLOWED_LANGUAGES = {"console", "shell", "bash", "sh", "text", "none", "json", "ini"}
+LOOKS_LIKE_PYTHON = re.compile(r"^\s*(def |async def |class \w+.*:$|import \w|from [\w.]+ import |@\w|with .*:$)", re.M)
 LOOKS_LIKE_CXX = re.compile(r"#include\s*[<\"]|\bstd::|\btemplate\s*<|\bnamespace\s+\w+\s*\{|"
                             r"\b(int|void|auto|class|struct)\s+\w+\s*[({;=]|;\s*$")
 
@@ -63,16 +65,17 @@ def lint_pages(problems: list[str]) -> dict[str, list[tuple[str, int]]]:
                                     ".. snippet:: <file>#<region> so it is compiled and tested")
                     continue
                 body = "\n".join(indented_block(lines, i, len(match.group(1))))
-                if language not in ALLOWED_LANGUAGES or (language not in {"python", "pycon"}
-                                                         and LOOKS_LIKE_CXX.search(body)):
-                    problems.append(f"{rel}:{number}: C++ pasted into a page ({directive} "
-                                    f"{language or '(no language)'}); show it with .. snippet:: instead")
+                if (language not in ALLOWED_LANGUAGES or LOOKS_LIKE_CXX.search(body)
+                        or LOOKS_LIKE_PYTHON.search(body)):
+                    problems.append(f"{rel}:{number}: code pasted into a page ({directive} "
+                                    f"{language or '(no language)'}); show it with .. snippet:: "
+                                    "from a snippet file the build compiles or runs")
                 continue
             # A literal block introduced by "::" at the end of a paragraph.
             if line.rstrip().endswith("::") and not line.lstrip().startswith(".."):
                 body = "\n".join(indented_block(lines, i, len(line) - len(line.lstrip())))
-                if LOOKS_LIKE_CXX.search(body):
-                    problems.append(f"{rel}:{number}: C++ pasted into a page as a literal block; "
+                if LOOKS_LIKE_CXX.search(body) or LOOKS_LIKE_PYTHON.search(body):
+                    problems.append(f"{rel}:{number}: code pasted into a page as a literal block; "
                                     "show it with .. snippet:: instead")
     return references
 
@@ -101,7 +104,7 @@ def lint_snippets(problems: list[str], references: dict[str, list[tuple[str, int
                 problems.append(f"{page}:{number}: region {reference} is shown a second time "
                                 f"(first at {places[0][0]}:{places[0][1]}); show each region once")
 
-    for path in sorted(SNIPPETS.rglob("*.cpp")):
+    for path in sorted([*SNIPPETS.rglob("*.cpp"), *SNIPPETS.rglob("*.py")]):
         snippet = path.relative_to(SNIPPETS).as_posix()
         shown = f"snippets/{snippet}"
         try:

@@ -41,6 +41,15 @@ def presets() -> dict[str, str]:
             for p in data["configurePresets"] if p["name"] in tested}
 
 
+def python_label() -> str:
+    """What ran the Python snippets: 'Python 3.11', from the interpreter the presets name."""
+    version = subprocess.run(["/usr/bin/python3", "--version"], capture_output=True, text=True).stdout
+    return version.strip().rsplit(".", 1)[0] or "Python 3"
+
+
+PYTHON_LABEL = python_label()
+
+
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -67,12 +76,15 @@ class Test:
         self.command: list[str] = raw.get("command", [])
         parts = self.name.split(".")
         self.kind = parts[0]
-        self.snippet = "/".join(parts[1:3]) if self.kind in ("snippet", "compile_fail") else None
+        # The snippet file the test checks, as "<chapter>/<topic>.<ext>".
+        topic = "/".join(parts[1:3])
+        self.snippet = {"snippet": f"{topic}.cpp", "compile_fail": f"{topic}.cpp",
+                        "python": f"{topic}.py"}.get(self.kind)
         self.region = parts[3] if self.kind == "compile_fail" else None
         self.build_dir = build_dir
 
     def source(self) -> Path | None:
-        return ROOT / "snippets" / f"{self.snippet}.cpp" if self.snippet else None
+        return ROOT / "snippets" / self.snippet if self.snippet else None
 
     def fingerprint(self) -> str:
         """Changes whenever the thing the test checks may have changed."""
@@ -86,6 +98,8 @@ class Test:
                 digest.update(header.read_bytes())
             digest.update((self.build_dir / "compile_commands.json").read_bytes())
             return "src:" + digest.hexdigest()
+        if self.kind == "python":
+            return "src:" + sha256(self.source())
         return "always"
 
 
@@ -153,7 +167,8 @@ def test_preset(preset: str, everything: bool) -> tuple[int, int, str]:
             if t.name in hashes:
                 fresh[t.name]["sha256"] = hashes[t.name]
             if t.kind == "compile_fail":
-                diag = build_dir / "diagnostics" / f"{t.snippet}/{t.region}.txt"
+                topic = t.snippet.rsplit(".", 1)[0]  # compile_fail.py writes per topic
+                diag = build_dir / "diagnostics" / f"{topic}/{t.region}.txt"
                 if fresh[t.name]["passed"] and diag.exists():
                     fresh[t.name]["diagnostic"] = diag.read_text()
     current = {t.name: fresh.get(t.name, store.get(t.name)) for t in tests}
@@ -184,12 +199,13 @@ def write_status() -> list[str]:
             if not test.snippet:
                 continue
             entry = status.setdefault(test.snippet, {
-                "source": f"snippets/{test.snippet}.cpp", "runs": {}, "compile_fail": {}})
-            record = {"label": label, "passed": result["passed"], "sha256": result.get("sha256")}
+                "source": f"snippets/{test.snippet}", "runs": {}, "compile_fail": {}})
+            record = {"label": PYTHON_LABEL if test.kind == "python" else label,
+                      "passed": result["passed"], "sha256": result.get("sha256")}
             for key in ("cases", "skipped", "assertions", "diagnostic"):
                 if key in result:
                     record[key] = result[key]
-            if test.kind == "snippet":
+            if test.kind in ("snippet", "python"):
                 entry["runs"][preset] = record
             else:
                 entry["compile_fail"].setdefault(test.region, {})[preset] = record

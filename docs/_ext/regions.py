@@ -1,8 +1,8 @@
 """Named regions of snippet files: the one parser the build, the lints and Sphinx share.
 
 A region is delimited by two identical marker lines, ``// [name]`` … ``// [name]``,
-the form Doxygen's ``\\snippet`` reads too. Names are lower-case words joined by
-hyphens. A marker-like line that does not follow the form exactly is an error, so a
+the form Doxygen's ``\\snippet`` reads too (``# [name]`` in Python files). Names are
+lower-case words joined by hyphens. A marker-like line that does not follow the form exactly is an error, so a
 misspelt marker never turns silently into code.
 """
 
@@ -12,9 +12,16 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-MARKER = re.compile(r"^\s*// \[([a-z0-9]+(?:-[a-z0-9]+)*)\]\s*$")
-# Anything that looks like an attempt at a marker: `//[x]`, `// [x`, `// [X]`, `//  [x]`.
-MARKER_LIKE = re.compile(r"^\s*//\s*\[[^\]]*\]?\s*$|^\s*//\s*\[\w[\w-]*\s*$")
+def _markers(comment: str) -> tuple[re.Pattern, re.Pattern]:
+    c = re.escape(comment)
+    marker = re.compile(rf"^\s*{c} \[([a-z0-9]+(?:-[a-z0-9]+)*)\]\s*$")
+    # Anything that looks like an attempt at a marker: `//[x]`, `// [x`, `// [X]`, `//  [x]`.
+    like = re.compile(rf"^\s*{c}\s*\[[^\]]*\]?\s*$|^\s*{c}\s*\[\w[\w-]*\s*$")
+    return marker, like
+
+
+MARKERS = {".py": _markers("#")}
+MARKER, MARKER_LIKE = _markers("//")
 
 
 class RegionError(Exception):
@@ -31,10 +38,11 @@ class Region:
     start: int  # 1-based line of the opening marker
     end: int  # 1-based line of the closing marker
     lines: list[str] = field(default_factory=list)
+    marker: re.Pattern = MARKER
 
     def text(self) -> str:
         """The region's code, dedented, without markers or other regions' markers."""
-        body = [ln for ln in self.lines if not MARKER.match(ln)]
+        body = [ln for ln in self.lines if not self.marker.match(ln)]
         indents = [len(ln) - len(ln.lstrip()) for ln in body if ln.strip()]
         cut = min(indents, default=0)
         return "\n".join(ln[cut:].rstrip() for ln in body).strip("\n") + "\n"
@@ -43,23 +51,25 @@ class Region:
 def parse(path: Path, display: str | None = None) -> dict[str, Region]:
     """All regions of ``path``; raises RegionError naming the file and line at fault."""
     shown = display or str(path)
+    marker_re, marker_like = MARKERS.get(path.suffix, (MARKER, MARKER_LIKE))
     text = path.read_text(encoding="utf-8").splitlines()
     open_at: dict[str, int] = {}
     regions: dict[str, Region] = {}
     for number, line in enumerate(text, start=1):
-        match = MARKER.match(line)
+        match = marker_re.match(line)
         if not match:
-            if MARKER_LIKE.match(line):
+            if marker_like.match(line):
+                comment = "#" if path.suffix == ".py" else "//"
                 raise RegionError(shown, number, f"malformed region marker {line.strip()!r}; "
-                                  "write // [name] with a lower-case, hyphenated name")
+                                  f"write {comment} [name] with a lower-case, hyphenated name")
             continue
         name = match.group(1)
         if name in open_at:
             start = open_at.pop(name)
             body = text[start:number - 1]
-            if not any(ln.strip() and not MARKER.match(ln) for ln in body):
+            if not any(ln.strip() and not marker_re.match(ln) for ln in body):
                 raise RegionError(shown, start, f"region [{name}] is empty")
-            regions[name] = Region(name, start, number, body)
+            regions[name] = Region(name, start, number, body, marker_re)
         elif name in regions:
             raise RegionError(shown, number, f"region [{name}] is defined twice "
                               f"(first at line {regions[name].start})")

@@ -57,7 +57,8 @@ def merge_listings(app: Sphinx, env, docnames, other) -> None:
 
 def source_page(snippet: str) -> str:
     """Docname of the page that shows a whole snippet file (``chapter/topic.cpp``)."""
-    return f"{SOURCE_PAGES}/{snippet.rsplit('.', 1)[0]}"
+    stem, _, ext = snippet.rpartition(".")
+    return f"{SOURCE_PAGES}/{stem}-{ext}"
 
 
 class SnippetError(Exception):
@@ -65,7 +66,7 @@ class SnippetError(Exception):
 
 
 def load_status(verify_root: Path, snippet: str, source: Path) -> dict:
-    path = verify_root / "status" / f"{snippet.rsplit('.', 1)[0]}.json"
+    path = verify_root / "status" / f"{snippet}.json"
     if not path.exists():
         raise SnippetError(f"no test results for snippets/{snippet}: it was never verified "
                            "(run `make book`, which builds and tests the snippets first)")
@@ -98,7 +99,8 @@ def verification_line(runs: dict[str, dict], what: str) -> nodes.paragraph:
     labels = by_compiler(runs.values())
     counts = max((run for run in runs.values() if "cases" in run),
                  key=lambda run: run["cases"] - run.get("skipped", 0), default=None)
-    text = f"✓ Verified in this build: {labels}"
+    ran_python = all(run["label"].startswith("Python") for run in runs.values())
+    text = f"✓ {'Ran and checked' if ran_python else 'Verified'} in this build: {labels}"
     if counts:
         text += f" — {counts['cases']} test cases, {counts['assertions']} assertions"
         # Some cases only make sense in some builds (an ASan report needs ASan): say so.
@@ -132,7 +134,7 @@ class SnippetDirective(SphinxDirective):
         if not source.is_file():
             raise SnippetError(f"no snippet file snippets/{snippet}")
         self.env.note_dependency(str(source))
-        status_path = Path(self.config.ce_verify_root) / "status" / f"{snippet.rsplit('.', 1)[0]}.json"
+        status_path = Path(self.config.ce_verify_root) / "status" / f"{snippet}.json"
         self.env.note_dependency(str(status_path))
         status = load_status(Path(self.config.ce_verify_root), snippet, source)
         shown = f"snippets/{snippet}"
@@ -159,7 +161,7 @@ class SnippetDirective(SphinxDirective):
             runs = status["runs"] if compile_fail is None else compile_fail
 
         kind = "output" if "output" in self.options else "compile-fail" if compile_fail else "code"
-        language = "text" if kind == "output" else "cpp"
+        language = "text" if kind == "output" else "python" if snippet.endswith(".py") else "cpp"
         block = nodes.literal_block(code, code, language=language)
         block["classes"].append(f"ce-{kind}")
         if "whole" in self.options:
@@ -235,7 +237,7 @@ def write_source_pages(app: Sphinx) -> None:
     root = Path(app.config.ce_snippet_root)
     out = Path(app.srcdir) / SOURCE_PAGES
     wanted = set()
-    for source in sorted(root.rglob("*.cpp")):
+    for source in sorted([*root.rglob("*.cpp"), *root.rglob("*.py")]):
         snippet = source.relative_to(root).as_posix()
         page = Path(app.srcdir) / (source_page(snippet) + ".rst")
         wanted.add(page)
