@@ -27,6 +27,28 @@ def medians(data: dict) -> dict[str, list[tuple[str, float, str]]]:
     return groups
 
 
+def state(path: Path):
+    return path.stat().st_mtime_ns if path.exists() else None
+
+
+def outdated_pages(app, env, added, changed, removed) -> list[str]:
+    """Pages whose reader's results appeared, changed or went away since they were read."""
+    watch = getattr(env, "ce_bench_watch", {})
+    return [doc for doc, files in watch.items()
+            if doc in env.found_docs and any(state(Path(f)) != seen for f, seen in files.items())]
+
+
+def forget_page(app, env, docname: str) -> None:
+    getattr(env, "ce_bench_watch", {}).pop(docname, None)
+
+
+def merge_pages(app, env, docnames, other) -> None:
+    env.ce_bench_watch = getattr(env, "ce_bench_watch", {})
+    for doc in docnames:
+        if doc in getattr(other, "ce_bench_watch", {}):
+            env.ce_bench_watch[doc] = other.ce_bench_watch[doc]
+
+
 class BenchResults(SphinxDirective):
     required_arguments = 1
     option_spec = {"caption": lambda text: text}
@@ -35,7 +57,11 @@ class BenchResults(SphinxDirective):
         name = self.arguments[0]
         local = Path(self.config.ce_bench_results) / f"{name}.json"
         committed = Path(self.env.srcdir) / "_data" / "bench" / f"{name}.json"
-        self.env.note_dependency(str(local))
+        # Sphinx re-reads a page whose dependency is missing on every build, so the
+        # reader's results, which may not exist yet, are watched by outdated_pages().
+        if not hasattr(self.env, "ce_bench_watch"):
+            self.env.ce_bench_watch = {}
+        self.env.ce_bench_watch.setdefault(self.env.docname, {})[str(local)] = state(local)
         self.env.note_dependency(str(committed))
         source = local if local.exists() else committed
         if not source.exists():
@@ -86,4 +112,7 @@ class BenchResults(SphinxDirective):
 def setup(app) -> dict:
     app.add_config_value("ce_bench_results", "", "env")
     app.add_directive("bench-results", BenchResults)
+    app.connect("env-get-outdated", outdated_pages)
+    app.connect("env-purge-doc", forget_page)
+    app.connect("env-merge-info", merge_pages)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

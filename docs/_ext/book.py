@@ -192,13 +192,24 @@ def resolve(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     render_map(app, doctree, docname)
 
 
+def listing_summary(env, docnames) -> list:
+    """What the summary pages show of these pages' listings (not their code)."""
+    listings = getattr(env, "ce_listings", {})
+    return [(d, env.titles[d].astext() if d in env.titles else None,
+             [(l["id"], l["caption"], l["uses"], l["kind"], l["runs"]) for l in listings.get(d, [])])
+            for d in sorted(docnames)]
+
+
 def note_reads(app: Sphinx, env, docnames: list[str]) -> None:
-    env.ce_docs_read = bool(docnames)
+    env.ce_read_docs = list(docnames)
+    env.ce_summary_before = listing_summary(env, docnames)
 
 
 def rewrite_aggregates(app: Sphinx, env) -> list[str]:
-    """Pages that summarise other pages are rewritten whenever any page was re-read."""
-    if not getattr(env, "ce_docs_read", False):
+    """Pages that summarise other pages (API "used in" lists, the report, the chapter
+    map) are rewritten when a re-read page changed what they summarise."""
+    read = getattr(env, "ce_read_docs", [])
+    if not read or listing_summary(env, read) == getattr(env, "ce_summary_before", None):
         return []
     aggregates = set(getattr(env, "ce_aggregate_docs", set()))
     aggregates |= {d for d in env.found_docs if d.startswith("api/")}
