@@ -1,5 +1,8 @@
 #!/usr/bin/env python3
-"""Measures edit-to-page time: change one line of a listing, rebuild, find it on the page.
+"""Measures edit-to-page time: change one listing's code, rebuild, find it on the page.
+
+The edit adds a static_assert whose message is unique, so every preset must really
+recompile the file (a comment-only edit would be served from ccache).
 
 Prints the time `make html` takes from the save to the re-verified page, then restores
 the file and rebuilds. Run it on a built book (`make edit-time` does).
@@ -34,7 +37,7 @@ def main() -> int:
         sys.exit(f"edit_time: {SNIPPET} no longer holds the line it edits")
     stamp = f"edited at {time.time_ns()}"
     try:
-        SNIPPET.write_text(original.replace(LINE, f"{LINE} ({stamp})"))
+        SNIPPET.write_text(original.replace(LINE, f'{LINE}\nstatic_assert(true, "{stamp}");'))
         elapsed = rebuild()
         if stamp not in PAGE.read_text():
             sys.exit("edit_time: the page does not show the edit")

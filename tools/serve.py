@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Serves build/html on 127.0.0.1 and rebuilds the book when a source changes.
 
-Each HTML page gets a small script that asks /__ce_build once a second and reloads the
+Each HTML page gets a small script that asks /__ce_build every 300 ms and reloads the
 page after a successful rebuild, or shows why the rebuild failed. The rebuild is
 `make html`: the changed snippets are recompiled and retested in every preset before
 their pages are re-rendered, so a page never shows an unverified listing.
@@ -38,7 +38,7 @@ RELOAD_SCRIPT = b"""<script>(() => {
       }
       if (bar) { bar.textContent = state.ok ? '' : 'Rebuild failed:\\n' + state.log; bar.hidden = state.ok; }
     } catch (e) { /* server restarting */ }
-    setTimeout(poll, 1000);
+    setTimeout(poll, 300);
   }
   poll();
 })();</script>"""
