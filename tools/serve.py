@@ -2,9 +2,13 @@
 """Serves build/html on 127.0.0.1 and rebuilds the book when a source changes.
 
 Each HTML page gets a small script that asks /__ce_build every 300 ms and reloads the
-page after a successful rebuild, or shows why the rebuild failed. The rebuild is
-`make html`: the changed snippets are recompiled and retested in every preset before
-their pages are re-rendered, so a page never shows an unverified listing.
+page after a successful rebuild, or shows why the rebuild failed.
+
+A rebuild has two passes. The first verifies the changed snippets in the first preset
+only and renders at once; a listing whose other configurations have not run yet says
+so ("still verifying: ..."), and a listing no configuration has verified is an error
+as always. The second pass is `make html`: every preset, then the strict render in
+which any unverified listing fails the build.
 """
 
 from __future__ import annotations
@@ -20,6 +24,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "build" / "html"
+VERBOSE = False
+PY = "/usr/bin/python3"
+FAST_PASS = [
+    [PY, "tools/book_lint.py"],
+    [PY, "tools/verify.py", "gcc-asan"],
+    [PY, "tools/api_docs.py"],
+    [PY, "-m", "sphinx", "-W", "--keep-going", "-n", "-q", "-c", ".", "-d", "build/doctrees",
+     "-D", "ce_allow_pending=1", "-b", "html", "docs", "build/html"],
+]
+FULL_PASS = [["make", "--no-print-directory", "-s", "html"]]
 WATCHED = ["snippets", "include", "docs", "conf.py", "CMakeLists.txt", "cmake", "CMakePresets.json"]
 
 RELOAD_SCRIPT = b"""<script>(() => {
@@ -67,6 +81,19 @@ def snapshot_mtimes() -> dict[Path, int]:
     return seen
 
 
+def run_pass(steps: list[list[str]]) -> tuple[bool, str]:
+    log = ""
+    for step in steps:
+        started = time.monotonic()
+        result = subprocess.run(step, cwd=ROOT, capture_output=True, text=True)
+        log += result.stdout + result.stderr
+        if VERBOSE:
+            print(f"serve:   {time.monotonic() - started:5.2f} s  {' '.join(step[:3])}", flush=True)
+        if result.returncode != 0:
+            return False, log
+    return True, log
+
+
 def watch(state: BuildState) -> None:
     before = snapshot_mtimes()
     while True:
@@ -79,17 +106,17 @@ def watch(state: BuildState) -> None:
         names = ", ".join(str(p.relative_to(ROOT)) for p in changed[:3])
         print(f"serve: {names} changed; rebuilding", flush=True)
         started = time.monotonic()
-        result = subprocess.run(["make", "--no-print-directory", "-s", "html"], cwd=ROOT,
-                                capture_output=True, text=True)
-        elapsed = time.monotonic() - started
-        with state.lock:
-            state.ok = result.returncode == 0
-            state.log = (result.stdout + result.stderr)[-6000:]
-            if state.ok:
-                state.id += 1
-        print(f"serve: {'rebuilt' if state.ok else 'REBUILD FAILED'} in {elapsed:.1f} s", flush=True)
-        if not state.ok:
-            print(state.log, flush=True)
+        for name, steps in (("first preset", FAST_PASS), ("all presets", FULL_PASS)):
+            ok, log = run_pass(steps)
+            with state.lock:
+                state.ok, state.log = ok, log[-6000:]
+                if ok:
+                    state.id += 1
+            elapsed = time.monotonic() - started
+            print(f"serve: {name}: {'rendered' if ok else 'FAILED'} after {elapsed:.1f} s", flush=True)
+            if not ok:
+                print(log, flush=True)
+                break
         before = snapshot_mtimes()  # the build itself may touch watched files
 
 
@@ -127,9 +154,12 @@ class Handler(SimpleHTTPRequestHandler):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--verbose", action="store_true", help="time each step of a rebuild")
     parser.add_argument("--no-watch", action="store_true",
                         help="serve the pages as a static host would: no rebuilds, no reload script")
     opts = parser.parse_args()
+    global VERBOSE
+    VERBOSE = opts.verbose
     state = BuildState()
     Handler.state = state
     Handler.inject = not opts.no_watch
