@@ -20,7 +20,8 @@ import regions  # noqa: E402
 PY = "/usr/bin/python3"
 SCREENSHOTS = ROOT / "build" / "screenshots"
 SNIPPET = ROOT / "snippets" / "foundations" / "exceptions.cpp"
-LIVE_LINE = "// Handlers run top to bottom and the first match wins: most derived first."
+# The first line of a listing that no header's API documentation shows.
+LIVE_LINE = "    auto rethrow_by_name = [] {"
 
 
 def free_port() -> int:
@@ -79,7 +80,7 @@ class Browser(unittest.TestCase):
                                     cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             self.assertEqual(live.stdout.readline().strip(), "ready")
             # A code change, not a comment: every preset must really recompile.
-            SNIPPET.write_text(original.replace(LIVE_LINE, f'{LIVE_LINE}\nstatic_assert(true, "{marker}");'))
+            SNIPPET.write_text(original.replace(LIVE_LINE, f'    static_assert(true, "{marker}");\n{LIVE_LINE}'))
             out, _ = live.communicate(timeout=400)
         finally:
             SNIPPET.write_text(original)

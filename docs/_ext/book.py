@@ -192,12 +192,16 @@ def resolve(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     render_map(app, doctree, docname)
 
 
-def listing_summary(env, docnames) -> list:
-    """What the summary pages show of these pages' listings (not their code)."""
+def listing_summary(env, docnames) -> tuple[list, list]:
+    """What the summary pages show of these pages: their titles and listings (number,
+    caption, what they use), and separately the listings' results, which only the
+    verification report shows."""
     listings = getattr(env, "ce_listings", {})
-    return [(d, env.titles[d].astext() if d in env.titles else None,
-             [(l["id"], l["caption"], l["uses"], l["kind"], l["runs"]) for l in listings.get(d, [])])
-            for d in sorted(docnames)]
+    structure = [(d, env.titles[d].astext() if d in env.titles else None,
+                  [(l["id"], l["caption"], l["uses"], l["kind"]) for l in listings.get(d, [])])
+                 for d in sorted(docnames)]
+    results = [(d, [l["runs"] for l in listings.get(d, [])]) for d in sorted(docnames)]
+    return structure, results
 
 
 def note_reads(app: Sphinx, env, docnames: list[str]) -> None:
@@ -206,13 +210,20 @@ def note_reads(app: Sphinx, env, docnames: list[str]) -> None:
 
 
 def rewrite_aggregates(app: Sphinx, env) -> list[str]:
-    """Pages that summarise other pages (API "used in" lists, the report, the chapter
-    map) are rewritten when a re-read page changed what they summarise."""
+    """Pages that summarise other pages are rewritten when a re-read page changed what
+    they summarise: the API pages and the chapter map when titles or listings changed,
+    the verification report also when only results changed."""
     read = getattr(env, "ce_read_docs", [])
-    if not read or listing_summary(env, read) == getattr(env, "ce_summary_before", None):
+    if not read:
         return []
-    aggregates = set(getattr(env, "ce_aggregate_docs", set()))
-    aggregates |= {d for d in env.found_docs if d.startswith("api/")}
+    structure, results = listing_summary(env, read)
+    before_structure, before_results = getattr(env, "ce_summary_before", (None, None))
+    aggregates: set[str] = set()
+    if structure != before_structure:
+        aggregates |= set(getattr(env, "ce_aggregate_docs", set()))
+        aggregates |= {d for d in env.found_docs if d.startswith("api/")}
+    if results != before_results:
+        aggregates |= {d for d in getattr(env, "ce_aggregate_docs", set()) if d == "verification"}
     return sorted(aggregates & env.found_docs)
 
 

@@ -65,7 +65,10 @@ class SnippetError(Exception):
     pass
 
 
-def load_status(verify_root: Path, snippet: str, source: Path) -> dict:
+def load_status(verify_root: Path, snippet: str, source: Path, allow_pending: bool = False) -> dict:
+    """The snippet's results. A result for an older version of the file is an error,
+    except with ``allow_pending`` (the live server's first, fast render), where it is
+    marked pending: the line then says which configurations are still verifying."""
     path = verify_root / "status" / f"{snippet}.json"
     if not path.exists():
         raise SnippetError(f"no test results for snippets/{snippet}: it was never verified "
@@ -74,10 +77,25 @@ def load_status(verify_root: Path, snippet: str, source: Path) -> dict:
     digest = hashlib.sha256(source.read_bytes()).hexdigest()
     runs = list(status["runs"].values()) + [
         run for per_region in status["compile_fail"].values() for run in per_region.values()]
-    if any(run.get("sha256") != digest for run in runs):
-        raise SnippetError(f"snippets/{snippet} changed after its tests ran; the results "
-                           "are stale (run `make book`)")
+    for run in runs:
+        if run.get("sha256") != digest:
+            if not allow_pending:
+                raise SnippetError(f"snippets/{snippet} changed after its tests ran; the results "
+                                   "are stale (run `make book`)")
+            run["pending"] = True
     return status
+
+
+def split_pending(runs: dict[str, dict], what: str) -> tuple[dict, list[str]]:
+    fresh = {name: run for name, run in runs.items() if not run.get("pending")}
+    if runs and not fresh:
+        raise SnippetError(f"{what}: no configuration has verified this version yet")
+    return fresh, [run["label"] for run in runs.values() if run.get("pending")]
+
+
+def pending_note(pending: list[str]) -> nodes.Node:
+    text = f" · still verifying: {by_compiler({'label': label} for label in pending)}"
+    return nodes.inline(text, text, classes=["ce-pending"])
 
 
 def by_compiler(runs) -> str:
@@ -136,7 +154,8 @@ class SnippetDirective(SphinxDirective):
         self.env.note_dependency(str(source))
         status_path = Path(self.config.ce_verify_root) / "status" / f"{snippet}.json"
         self.env.note_dependency(str(status_path))
-        status = load_status(Path(self.config.ce_verify_root), snippet, source)
+        status = load_status(Path(self.config.ce_verify_root), snippet, source,
+                             self.config.ce_allow_pending)
         shown = f"snippets/{snippet}"
 
         if "whole" in self.options:
@@ -159,6 +178,9 @@ class SnippetDirective(SphinxDirective):
             caption = self.options["caption"]
             compile_fail = status["compile_fail"].get(region_name)
             runs = status["runs"] if compile_fail is None else compile_fail
+        runs, pending = split_pending(runs, f"{shown}#{region_name}" if region_name else shown)
+        if compile_fail is not None:
+            compile_fail = runs
 
         kind = "output" if "output" in self.options else "compile-fail" if compile_fail else "code"
         language = "text" if kind == "output" else "python" if snippet.endswith(".py") else "cpp"
@@ -182,8 +204,7 @@ class SnippetDirective(SphinxDirective):
                 "docname": self.env.docname, "id": listing_id, "caption": caption,
                 "snippet": shown, "region": region_name, "kind": kind,
                 "uses": sorted(set(CE_NAME.findall(code))),
-                "runs": [{"label": run["label"], "passed": run["passed"]}
-                         for run in (compile_fail or runs).values()],
+                "runs": [{"label": run["label"], "passed": run["passed"]} for run in runs.values()],
             })
 
         meta = nodes.paragraph(classes=["ce-listing-meta"])
@@ -203,6 +224,8 @@ class SnippetDirective(SphinxDirective):
             meta += nodes.inline(text, text, classes=["ce-rejected"])
         else:
             meta += verification_line(runs, f"{shown}")
+        if pending:
+            meta += pending_note(pending)
         wrapper += meta
 
         result: list[nodes.Node] = [wrapper]
@@ -256,6 +279,8 @@ def write_source_pages(app: Sphinx) -> None:
 def setup(app: Sphinx) -> dict:
     app.add_config_value("ce_snippet_root", "", "env")
     app.add_config_value("ce_verify_root", "", "env")
+    # Set only by tools/serve.py for its first render after an edit; never by make book.
+    app.add_config_value("ce_allow_pending", False, "")
     app.add_directive("snippet", SnippetDirective)
     app.connect("builder-inited", write_source_pages)
     app.connect("env-purge-doc", purge_listings)
