@@ -15,6 +15,8 @@ from pathlib import Path
 from docutils import nodes
 from sphinx.util.docutils import SphinxDirective
 
+from book import new_table
+
 
 def medians(data: dict) -> dict[str, list[tuple[str, float, str]]]:
     groups: dict[str, list[tuple[str, float, str]]] = {}
@@ -73,18 +75,8 @@ class BenchResults(SphinxDirective):
         if not groups:
             raise self.error(f"{source}: no median aggregates (run with --benchmark_repetitions)")
 
-        table = nodes.table(classes=["ce-bench"])
-        group_node = nodes.tgroup(cols=4)
-        table += group_node
-        for width in (20, 20, 14, 10):
-            group_node += nodes.colspec(colwidth=width)
-        head = nodes.thead()
-        row = nodes.row()
-        for title in ("Benchmark", "Variant", "Median time", "Ratio"):
-            row += nodes.entry("", nodes.paragraph(text=title))
-        head += row
-        group_node += head
-        body = nodes.tbody()
+        table, body = new_table(["ce-bench"], [("Benchmark", 20), ("Variant", 20),
+                                               ("Median time", 14), ("Ratio", 10)])
         for group, variants in groups.items():
             baseline = variants[0][1]
             for i, (variant, time, unit) in enumerate(variants):
@@ -94,7 +86,6 @@ class BenchResults(SphinxDirective):
                 row += nodes.entry("", nodes.paragraph(text=f"{time:,.1f} {unit}"))
                 row += nodes.entry("", nodes.paragraph(text=f"{time / baseline:.2f}×"))
                 body += row
-        group_node += body
 
         where = f"{meta.get('processor', '?')}, {data.get('context', {}).get('num_cpus', '?')} CPUs"
         if source == local:

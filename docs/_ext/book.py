@@ -122,23 +122,29 @@ def add_used_in(app: Sphinx, doctree: nodes.document, docname: str, objects: dic
         content += para
 
 
+def new_table(classes: list[str], columns: list[tuple[str, int]]) -> tuple[nodes.table, nodes.tbody]:
+    """A table with a header row of ``(title, width)`` columns, and its empty body."""
+    table = nodes.table(classes=classes)
+    group = nodes.tgroup(cols=len(columns))
+    table += group
+    for _title, width in columns:
+        group += nodes.colspec(colwidth=width)
+    row = nodes.row()
+    for title, _width in columns:
+        row += nodes.entry("", nodes.paragraph(text=title))
+    group += nodes.thead("", row)
+    body = nodes.tbody()
+    group += body
+    return table, body
+
+
 def render_report(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     from snippet import by_compiler  # the verification line's own wording
 
     for placeholder in list(doctree.findall(report_placeholder)):
         listings = all_listings(app.env)
-        table = nodes.table(classes=["ce-report"])
-        group = nodes.tgroup(cols=4)
-        table += group
-        for width in (10, 34, 30, 26):
-            group += nodes.colspec(colwidth=width)
-        head = nodes.thead()
-        row = nodes.row()
-        for title in ("Listing", "Caption", "Source region", "Result"):
-            row += nodes.entry("", nodes.paragraph(text=title))
-        head += row
-        group += head
-        body = nodes.tbody()
+        table, body = new_table(["ce-report"], [("Listing", 10), ("Caption", 34),
+                                                ("Source region", 30), ("Result", 26)])
         for listing in listings:
             row = nodes.row()
             row += nodes.entry("", nodes.paragraph("", "", link(
@@ -152,7 +158,6 @@ def render_report(app: Sphinx, doctree: nodes.document, docname: str) -> None:
             text = f"{'✓' if ok else '✗'} {verb} {by_compiler(listing['runs'])}"
             row += nodes.entry("", nodes.paragraph(text=text, classes=["ce-pass"] if ok else []))
             body += row
-        group += body
         summary = nodes.paragraph(text=f"{len(listings)} listings, each verified in every configuration "
                                        "that applies to it, in the build that rendered this page.")
         placeholder.replace_self([summary, table])
