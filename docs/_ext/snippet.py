@@ -265,7 +265,9 @@ def write_source_pages(app: Sphinx) -> None:
         page = Path(app.srcdir) / (source_page(snippet) + ".rst")
         wanted.add(page)
         title = f"snippets/{snippet}"
-        text = (f":orphan:\n\n{title}\n{'=' * len(title)}\n\n"
+        # Not in the search index: a reader searches the topic pages, whose listings show
+        # the same code with captions; full files would double the index's size.
+        text = (f":orphan:\n:nosearch:\n\n{title}\n{'=' * len(title)}\n\n"
                 f"The complete file, exactly as this build compiled and tested it.\n\n"
                 f".. snippet:: {snippet}\n   :whole:\n")
         page.parent.mkdir(parents=True, exist_ok=True)

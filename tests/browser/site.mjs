@@ -86,6 +86,9 @@ async function search(browser, base) {
     await box.press('Enter');
     await page.waitForSelector('#search-results ul.search li', { timeout: 15000 });
     timings.push(Date.now() - started);
+    // Results are appended one by one; read them once the search says it has finished.
+    await page.waitForFunction(() => /Search finished/.test(
+      document.querySelector('#search-results .search-summary')?.textContent || ''), null, { timeout: 15000 });
     return page.$$eval('#search-results ul.search li a', as => as.map(a => a.getAttribute('href')));
   }
   const topic = await query('hierarchy');
