@@ -52,6 +52,9 @@ html_css_files = ["ce.css"]
 html_favicon = "docs/_static/favicon.svg"
 html_copy_source = False
 html_show_sourcelink = False
+# Sphinx fetches every result's whole page, one after another, to quote a summary under
+# it: the first result waited for a 100 KB download. Titles alone show at once.
+html_show_search_summary = False
 html_theme_options = {
     "source_repository": "",
     "navigation_with_keys": True,
