@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <concepts>
+#include <cstdint>
 #include <cstdlib>
 #include <functional>
 #include <memory>
@@ -116,7 +117,7 @@ public:
     }
 
 private:
-    enum class lifetime { singleton, transient };
+    enum class lifetime : std::uint8_t { singleton, transient };
 
     struct entry {
         lifetime life;
@@ -125,9 +126,17 @@ private:
     };
 
     // Keeps the resolving stack right when a factory throws.
-    struct pop_on_exit {
-        std::vector<std::type_index>& stack;
-        ~pop_on_exit() { stack.pop_back(); }
+    class pop_on_exit {
+    public:
+        explicit pop_on_exit(std::vector<std::type_index>& stack) noexcept : stack_(stack) {}
+        pop_on_exit(const pop_on_exit&) = delete;
+        pop_on_exit& operator=(const pop_on_exit&) = delete;
+        pop_on_exit(pop_on_exit&&) = delete;
+        pop_on_exit& operator=(pop_on_exit&&) = delete;
+        ~pop_on_exit() { stack_.pop_back(); }
+
+    private:
+        std::vector<std::type_index>& stack_;
     };
 
     template <class T, class F>

@@ -19,7 +19,6 @@
 #include <cstddef>
 #include <exception>
 #include <memory>
-#include <optional>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -35,6 +34,8 @@ public:
     exit_entry() = default;
     exit_entry(const exit_entry&) = delete;
     exit_entry& operator=(const exit_entry&) = delete;
+    exit_entry(exit_entry&&) = delete;
+    exit_entry& operator=(exit_entry&&) = delete;
     virtual ~exit_entry() = default;
     virtual void run() = 0;
 };
@@ -53,11 +54,12 @@ template <typename R>
 class resource_entry final : public exit_entry {
 public:
     explicit resource_entry(R&& resource) : resource_(std::move(resource)) {}
-    R& get() noexcept { return *resource_; }
-    void run() override { resource_.reset(); }  // the resource's destructor is its __exit__
+    R& get() noexcept { return resource_; }
+    // The resource's destructor is its __exit__: it runs when run_top() destroys this entry.
+    void run() override {}
 
 private:
-    std::optional<R> resource_;
+    R resource_;
 };
 
 }  // namespace detail
@@ -178,8 +180,8 @@ private:
         while (!entries_.empty()) {
             try {
                 run_top();
-            } catch (...) {  // see the class comment: the destructor cannot report
-            }
+            } catch (...) {  // NOLINT(bugprone-empty-catch): discarded by design, see the class
+            }                // comment; close() is the path that reports
         }
     }
 

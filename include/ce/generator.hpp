@@ -47,8 +47,9 @@ public:
     generator<T> get_return_object() noexcept {
         return generator<T>{std::coroutine_handle<generator_promise>::from_promise(*this)};
     }
-    std::suspend_always initial_suspend() const noexcept { return {}; }  // lazy: run on begin()
-    std::suspend_always final_suspend() const noexcept { return {}; }    // the owner destroys
+    // Lazy: the body first runs on begin(). Once finished it stays suspended: the owner destroys it.
+    [[nodiscard]] std::suspend_always initial_suspend() const noexcept { return {}; }
+    [[nodiscard]] std::suspend_always final_suspend() const noexcept { return {}; }
     std::suspend_always yield_value(reference value) noexcept {
         value_ = std::addressof(value);
         return {};

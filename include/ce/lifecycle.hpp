@@ -113,6 +113,8 @@ public:
 
     lifecycle(const lifecycle&) = delete;             ///< Not copyable: services refer to it.
     lifecycle& operator=(const lifecycle&) = delete;  ///< Not copyable: services refer to it.
+    lifecycle(lifecycle&&) = delete;                  ///< Not movable: services refer to it.
+    lifecycle& operator=(lifecycle&&) = delete;       ///< Not movable: services refer to it.
 
     /// Stops whatever is still running and discards the report.
     ~lifecycle() { (void)stop(); }
@@ -205,7 +207,7 @@ public:
     [[nodiscard]] std::stop_token get_stop_token() const noexcept { return source_.get_token(); }
 
 private:
-    enum class state { idle, running, stopped };
+    enum class state : std::uint8_t { idle, running, stopped };
 
     duration drain_timeout_;
     now_function now_;
@@ -229,6 +231,8 @@ public:
     }
     unique_fd(const unique_fd&) = delete;
     unique_fd& operator=(const unique_fd&) = delete;
+    unique_fd(unique_fd&&) = delete;
+    unique_fd& operator=(unique_fd&&) = delete;
     ~unique_fd() { ::close(fd_); }
     [[nodiscard]] int get() const noexcept { return fd_; }
 
@@ -255,6 +259,8 @@ public:
     }
     scoped_sigmask(const scoped_sigmask&) = delete;
     scoped_sigmask& operator=(const scoped_sigmask&) = delete;
+    scoped_sigmask(scoped_sigmask&&) = delete;
+    scoped_sigmask& operator=(scoped_sigmask&&) = delete;
     ~scoped_sigmask() { ::pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
 
 private:
@@ -294,6 +300,8 @@ public:
 
     signal_watcher(const signal_watcher&) = delete;             ///< Not copyable: owns a thread.
     signal_watcher& operator=(const signal_watcher&) = delete;  ///< Not copyable: owns a thread.
+    signal_watcher(signal_watcher&&) = delete;                  ///< Not movable: its thread uses it.
+    signal_watcher& operator=(signal_watcher&&) = delete;       ///< Not movable: its thread uses it.
 
     /// Stops the reader, drops pending signals, restores the mask (see the class notes).
     ~signal_watcher() {

@@ -45,6 +45,8 @@ public:
     virtual ~log_sink() = default;
     log_sink(const log_sink&) = delete;             ///< Sinks are shared, never copied.
     log_sink& operator=(const log_sink&) = delete;  ///< Sinks are shared, never copied.
+    log_sink(log_sink&&) = delete;                  ///< Sinks are shared, never moved.
+    log_sink& operator=(log_sink&&) = delete;       ///< Sinks are shared, never moved.
 
     /// Writes one complete line (ending in `'\n'`). Must be thread-safe; may throw.
     virtual void write(std::string_view line) = 0;
@@ -101,6 +103,11 @@ public:
             std::fclose(file_);
         }
     }
+
+    file_sink(const file_sink&) = delete;             ///< Sinks are shared, never copied.
+    file_sink& operator=(const file_sink&) = delete;  ///< Sinks are shared, never copied.
+    file_sink(file_sink&&) = delete;                  ///< Sinks are shared, never moved.
+    file_sink& operator=(file_sink&&) = delete;       ///< Sinks are shared, never moved.
 
     /// Thread-safe. @throws ce::transient_error on a short write (a full disk, a closed pipe).
     void write(std::string_view line) override {
@@ -165,9 +172,14 @@ public:
     ~async_sink() override {
         try {
             close();
-        } catch (...) {  // a destructor cannot report it; callers who care call close() first
-        }
+        } catch (...) {  // NOLINT(bugprone-empty-catch): a destructor cannot report it;
+        }                // callers who care call close() first
     }
+
+    async_sink(const async_sink&) = delete;             ///< Sinks are shared, never copied.
+    async_sink& operator=(const async_sink&) = delete;  ///< Sinks are shared, never copied.
+    async_sink(async_sink&&) = delete;                  ///< Sinks are shared, never moved.
+    async_sink& operator=(async_sink&&) = delete;       ///< Sinks are shared, never moved.
 
     /// Queues a copy of `line`; when the queue is full, blocks or drops per the policy.
     void write(std::string_view line) override {

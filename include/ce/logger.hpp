@@ -158,6 +158,8 @@ public:
 
     log_scope(const log_scope&) = delete;             ///< Bound to one thread's stack.
     log_scope& operator=(const log_scope&) = delete;  ///< Bound to one thread's stack.
+    log_scope(log_scope&&) = delete;                  ///< Bound to one thread's stack.
+    log_scope& operator=(log_scope&&) = delete;       ///< Bound to one thread's stack.
 
 private:
     std::size_t json_size_ = 0;

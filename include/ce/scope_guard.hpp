@@ -78,6 +78,8 @@ public:
 
     scope_exit(const scope_exit&) = delete;             ///< A guard belongs to one scope.
     scope_exit& operator=(const scope_exit&) = delete;  ///< A guard belongs to one scope.
+    scope_exit(scope_exit&&) = delete;                  ///< A guard belongs to one scope.
+    scope_exit& operator=(scope_exit&&) = delete;       ///< A guard belongs to one scope.
 
     /// Cancels the guard: the destructor will not call the callback.
     void release() noexcept { state_.dismiss(); }
@@ -105,6 +107,8 @@ public:
 
     scope_fail(const scope_fail&) = delete;             ///< A guard belongs to one scope.
     scope_fail& operator=(const scope_fail&) = delete;  ///< A guard belongs to one scope.
+    scope_fail(scope_fail&&) = delete;                  ///< A guard belongs to one scope.
+    scope_fail& operator=(scope_fail&&) = delete;       ///< A guard belongs to one scope.
 
     /// Cancels the guard: the destructor will not call the callback.
     void release() noexcept { state_.dismiss(); }
@@ -131,12 +135,15 @@ public:
      * the scope. Only this guard may throw from its destructor, since it runs only when
      * no exception of its scope is in flight: a throwing callback propagates.
      */
+    // NOLINTNEXTLINE(bugprone-exception-escape): propagating the callback's error is the contract
     ~scope_success() noexcept(std::is_nothrow_invocable_v<F&>) {
         state_.run_if(!state_.unwinding());
     }
 
     scope_success(const scope_success&) = delete;             ///< A guard belongs to one scope.
     scope_success& operator=(const scope_success&) = delete;  ///< A guard belongs to one scope.
+    scope_success(scope_success&&) = delete;                  ///< A guard belongs to one scope.
+    scope_success& operator=(scope_success&&) = delete;       ///< A guard belongs to one scope.
 
     /// Cancels the guard: the destructor will not call the callback.
     void release() noexcept { state_.dismiss(); }

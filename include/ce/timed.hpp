@@ -31,6 +31,8 @@ public:
         : clock_(clock), report_(report), start_(clock.now()) {}
     elapsed_reporter(const elapsed_reporter&) = delete;
     elapsed_reporter& operator=(const elapsed_reporter&) = delete;
+    elapsed_reporter(elapsed_reporter&&) = delete;
+    elapsed_reporter& operator=(elapsed_reporter&&) = delete;
     ~elapsed_reporter() {
         report_(std::chrono::duration_cast<std::chrono::nanoseconds>(clock_.now() - start_));
     }

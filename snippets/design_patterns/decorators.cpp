@@ -182,7 +182,7 @@ TEST_CASE("retry retries only the listed exceptions") {
     fake_time time;
     int calls = 0;
     // [retry-which-errors]
-    auto failing_with = [&](auto failure) {
+    auto failing_with = [&](const auto& failure) {
         return [&calls, failure] {
             ++calls;
             throw failure;

@@ -29,7 +29,9 @@ public:
 protected:  // C.67: implementations may copy themselves; nobody copies through a port
     mailer() = default;
     mailer(const mailer&) = default;
+    mailer(mailer&&) = default;
     mailer& operator=(const mailer&) = default;
+    mailer& operator=(mailer&&) = default;
 };
 
 class user_store {
@@ -41,7 +43,9 @@ public:
 protected:
     user_store() = default;
     user_store(const user_store&) = default;
+    user_store(user_store&&) = default;
     user_store& operator=(const user_store&) = default;
+    user_store& operator=(user_store&&) = default;
 };
 // [ports]
 
@@ -354,6 +358,8 @@ struct destruction_log {
     destruction_log(std::vector<std::string>* l, std::string n) : log(l), name(std::move(n)) {}
     destruction_log(const destruction_log&) = delete;
     destruction_log& operator=(const destruction_log&) = delete;
+    destruction_log(destruction_log&&) = delete;
+    destruction_log& operator=(destruction_log&&) = delete;
     ~destruction_log() { log->push_back(name); }
 };
 

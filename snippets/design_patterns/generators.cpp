@@ -98,6 +98,8 @@ public:
     ~connection() { --*open_; }
     connection(const connection&) = delete;
     connection& operator=(const connection&) = delete;
+    connection(connection&&) = delete;
+    connection& operator=(connection&&) = delete;
 
 private:
     int* open_;
@@ -338,6 +340,7 @@ TEST_CASE("yielding hands the consumer the body's object without copying it") {
     CHECK(ids == std::vector<int>{1, 2});
     CHECK(tracked::copies == 0);
 
+    // NOLINTNEXTLINE(performance-for-range-copy): clang-tidy flags it; the copy is the point
     for (tracked copy : records()) {  // a copy, because the consumer asked for one
         ids.push_back(copy.id);
     }

@@ -117,7 +117,7 @@ TEST_CASE("services start in the order added and stop in reverse") {
     std::vector<std::string> log;
     ce::lifecycle app(5s);  // the drain deadline: stop() gives all services 5 s in total
     for (std::string name : {"config", "db", "cache", "http"}) {
-        app.add(name, [&log, name](std::stop_token) { log.push_back("start " + name); },
+        app.add(name, [&log, name](const std::stop_token&) { log.push_back("start " + name); },
                 [&log, name](auto /*deadline*/) { log.push_back("stop " + name); });
     }
     app.start();
@@ -131,18 +131,18 @@ TEST_CASE("if start k fails, services k-1..1 stop in reverse and the error keeps
     // [start-failure]
     std::vector<std::string> log;
     ce::lifecycle app(5s);
-    auto add_service = [&](std::string name) {
-        app.add(name, [&log, name](auto) { log.push_back("start " + name); },
-                [&log, name](auto) { log.push_back("stop " + name); });
+    auto add_service = [&](const std::string& name) {
+        app.add(name, [&log, name](const auto&) { log.push_back("start " + name); },
+                [&log, name](const auto&) { log.push_back("stop " + name); });
     };
     add_service("config");
     add_service("db");
     add_service("cache");
     app.add("http",  // service 4 fails to start
-            [](auto) {
+            [](const auto&) {
                 throw std::system_error(make_error_code(std::errc::address_in_use), "bind :8080");
             },
-            [&log](auto) { log.push_back("stop http"); });
+            [&log](const auto&) { log.push_back("stop http"); });
     add_service("metrics");
 
     try {
@@ -162,7 +162,7 @@ TEST_CASE("stop is idempotent: a second stop and the destructor do nothing") {
     int stops = 0;
     {
         ce::lifecycle app(5s);
-        app.add("db", [](auto) {}, [&stops](auto) { ++stops; });
+        app.add("db", [](const auto&) {}, [&stops](const auto&) { ++stops; });
         app.start();
         app.request_stop();   // SIGTERM ...
         app.request_stop();   // ... and a second one, or an admin endpoint: one request
@@ -179,12 +179,12 @@ TEST_CASE("a service that overruns the drain deadline is reported, and the rest 
     // [drain-deadline]
     ce::lifecycle app(2s, clock.reader());  // 2 s for the whole stop, on a fake clock
     std::vector<ce::lifecycle::time_point> deadlines;
-    app.add("db", [](auto) {}, [&](auto deadline) { deadlines.push_back(deadline); });
-    app.add("cache", [](auto) {}, [&](auto deadline) {
+    app.add("db", [](const auto&) {}, [&](auto deadline) { deadlines.push_back(deadline); });
+    app.add("cache", [](const auto&) {}, [&](auto deadline) {
         deadlines.push_back(deadline);
         clock.advance(3s);  // flushing to disk takes 3 s: past the deadline
     });
-    app.add("http", [](auto) {}, [&](auto deadline) {
+    app.add("http", [](const auto&) {}, [&](auto deadline) {
         deadlines.push_back(deadline);
         clock.advance(500ms);  // drains its requests in time
     });
@@ -249,9 +249,9 @@ TEST_CASE("a lifecycle stops http before db, so http drains into an open databas
     shop::database db;
     shop::http_server http{db, {}};
     ce::lifecycle app(5s);
-    app.add("db", [&](auto) { db.open = true; }, [&](auto) { db.open = false; });
-    app.add("http", [&](auto) { http.in_flight = {"order 17", "order 18"}; },
-            [&](auto) { http.drain(); });
+    app.add("db", [&](const auto&) { db.open = true; }, [&](const auto&) { db.open = false; });
+    app.add("http", [&](const auto&) { http.in_flight = {"order 17", "order 18"}; },
+            [&](const auto&) { http.drain(); });
     app.start();
     CHECK(app.stop().clean());
     CHECK(db.rows == std::vector<std::string>{"order 17", "order 18"});
@@ -356,7 +356,7 @@ namespace shop {
 // worker shows up as a late stop, which the lifecycle reports.
 class worker_group {
 public:
-    void start(std::size_t count, std::stop_token token) {
+    void start(std::size_t count, const std::stop_token& token) {
         for (std::size_t i = 0; i < count; ++i) {
             threads_.emplace_back([this, token] { work(token); });
         }
@@ -374,7 +374,7 @@ public:
     }
 
 private:
-    void work(std::stop_token token) {
+    void work(const std::stop_token& token) {
         std::unique_lock lock(mutex_);
         // A real worker pops jobs here; this one idles until the stop request.
         jobs_.wait(lock, token, [] { return false; });
@@ -397,9 +397,9 @@ int shop_main(std::string_view mode) {
     ce::signal_watcher signals(app.get_stop_source());  // first: every thread inherits the mask
 
     worker_group workers;
-    app.add("db", [](auto) { say("start db"); }, [](auto) { say("stop db"); });
+    app.add("db", [](const auto&) { say("start db"); }, [](const auto&) { say("stop db"); });
     app.add("workers",
-            [&](std::stop_token token) {
+            [&](const std::stop_token& token) {
                 workers.start(2, token);
                 say("start workers");
             },
@@ -408,14 +408,14 @@ int shop_main(std::string_view mode) {
                 say(in_time ? "stop workers: joined in time" : "stop workers: late");
             });
     app.add("http",
-            [&](auto) {
+            [&](const auto&) {
                 if (mode == "port-in-use") {  // the tests' stand-in for a failing bind()
                     throw std::system_error(make_error_code(std::errc::address_in_use),
                                             "bind 0.0.0.0:8080");
                 }
                 say("start http");
             },
-            [](auto) { say("stop http"); });
+            [](const auto&) { say("stop http"); });
 
     try {
         app.start();

@@ -107,7 +107,7 @@ request authorized(std::string path) {
 TEST_CASE("the first registered layer is the outermost") {
     // [trace-layers]
     std::vector<std::string> trace;
-    auto traced = [&trace](std::string name) {
+    auto traced = [&trace](const std::string& name) {
         return [&trace, name](web::request& req, const web::next_handler& next) {
             trace.push_back(name + ">");
             web::response res = next(req);

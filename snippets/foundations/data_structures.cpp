@@ -37,6 +37,7 @@ template <std::invocable F>
 long count_allocations(F&& work) {
     long count = 0;
     allocations_counted = &count;
+    // NOLINTNEXTLINE(cppcoreguidelines-special-member-functions): a local guard, never copied
     struct stop_counting {
         ~stop_counting() { allocations_counted = nullptr; }
     } guard;
@@ -261,7 +262,8 @@ private:
     }
 
     // Memory allocated by one counter can only be returned to that same counter.
-    bool do_is_equal(const std::pmr::memory_resource& other) const noexcept override {
+    [[nodiscard]] bool do_is_equal(
+        const std::pmr::memory_resource& other) const noexcept override {
         return this == &other;
     }
 
@@ -282,6 +284,8 @@ public:
     ~default_resource_scope() { std::pmr::set_default_resource(previous_); }
     default_resource_scope(const default_resource_scope&) = delete;
     default_resource_scope& operator=(const default_resource_scope&) = delete;
+    default_resource_scope(default_resource_scope&&) = delete;
+    default_resource_scope& operator=(default_resource_scope&&) = delete;
 
 private:
     std::pmr::memory_resource* previous_;
@@ -295,7 +299,7 @@ constexpr std::string_view customer = "customer-0042-northwind-traders";
 
 TEST_CASE("an arena over a stack buffer builds a container without the heap") {
     // [arena-on-the-stack]
-    std::array<std::byte, 16 * 1024> buffer;  // on the stack, uninitialized
+    std::array<std::byte, 16'384> buffer;  // 16 KiB on the stack, uninitialized
     // Upstream is where the arena goes when the buffer is used up. null_memory_resource
     // throws std::bad_alloc there, so nothing can quietly spill onto the heap.
     std::pmr::monotonic_buffer_resource arena(buffer.data(), buffer.size(),
@@ -377,6 +381,7 @@ TEST_CASE("a copy of a pmr container leaves the arena for the default resource")
     // Copy construction does not propagate the resource: the copy and each of its
     // strings allocate from the default resource, the global heap unless you set one.
     {
+        // NOLINTNEXTLINE(performance-unnecessary-copy-initialization): the copy is the subject
         const std::pmr::vector<std::pmr::string> snapshot = names;
         CHECK(snapshot.get_allocator().resource() == &heap);
     }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <exception>
 #include <numeric>
 #include <span>
@@ -26,7 +27,7 @@ public:
 
 class payment_declined : public ce::usage_error {
 public:
-    payment_declined(std::string card, int code)
+    payment_declined(const std::string& card, int code)
         : ce::usage_error("card " + card + " declined with code " + std::to_string(code)),
           code_(code) {}
 
@@ -38,7 +39,7 @@ private:
 // [domain-errors]
 
 // [react]
-enum class reaction { fix_request, retry_later, report_bug, crash };
+enum class reaction : std::uint8_t { fix_request, retry_later, report_bug, crash };
 
 // Handlers run top to bottom and the first match wins: most derived first.
 reaction react_to(const std::exception_ptr& failure) {
@@ -98,7 +99,9 @@ std::string handle_get_user(int id) {
 
 TEST_CASE("each leaf of the hierarchy maps to one reaction") {
     using shop::reaction;
-    auto reaction_to = [](auto exception) { return shop::react_to(std::make_exception_ptr(exception)); };
+    auto reaction_to = [](const auto& exception) {
+        return shop::react_to(std::make_exception_ptr(exception));
+    };
     CHECK(reaction_to(shop::config_error("port must be a number")) == reaction::fix_request);
     CHECK(reaction_to(shop::payment_declined("4111", 51)) == reaction::fix_request);
     CHECK(reaction_to(ce::transient_error("timeout")) == reaction::retry_later);
@@ -187,7 +190,7 @@ namespace payments {
 // [error-category]
 // A no-throw boundary (a C API, a hot path, an embedded build) reports errors as
 // std::error_code values. A category gives the numbers a name and a meaning.
-enum class gateway_errc {
+enum class gateway_errc {  // NOLINT(performance-enum-size): an error_code holds an int
     timed_out = 1,
     refused = 2,
     malformed_reply = 3,
@@ -298,6 +301,7 @@ struct entry {
     entry(entry&&) noexcept = default;
     entry& operator=(const entry&) = default;
     entry& operator=(entry&&) noexcept = default;
+    ~entry() = default;
     friend bool operator==(const entry&, const entry&) = default;
 };
 

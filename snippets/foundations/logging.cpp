@@ -339,6 +339,7 @@ TEST_CASE("an async sink drains on close: N records in, N lines out") {
     constexpr int per_producer = 2500;
     {
         std::vector<std::jthread> threads;
+        threads.reserve(producers);
         for (int p = 0; p < producers; ++p) {
             threads.emplace_back([&log, p] {
                 for (int seq = 0; seq < per_producer; ++seq) {

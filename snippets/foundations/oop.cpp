@@ -133,6 +133,8 @@ TEST_CASE("deleting a shape through a base pointer runs the derived destructor")
         explicit counted(int& destroyed) : destroyed_(&destroyed) {}
         counted(const counted&) = delete;
         counted& operator=(const counted&) = delete;
+        counted(counted&&) = delete;
+        counted& operator=(counted&&) = delete;
         ~counted() override { ++*destroyed_; }
 
         [[nodiscard]] std::string name() const override { return "counted"; }
@@ -160,7 +162,7 @@ namespace sliced {
 // [slicing-bug]
 // A concrete base with a public copy constructor. Python cannot slice: a Python
 // variable is always a reference to the whole object. A C++ variable is the object.
-class plan {
+class plan {  // NOLINT(cppcoreguidelines-special-member-functions): the implicit copy is the bug
 public:
     virtual ~plan() = default;
     [[nodiscard]] virtual int monthly_cents() const { return 999; }
@@ -172,6 +174,7 @@ public:
 };
 
 int invoice_cents(const plan& p) {
+    // NOLINTNEXTLINE(performance-unnecessary-copy-initialization): this copy is the bug shown
     plan billed = p;  // copies only the plan part of a family_plan: it is sliced off
     return billed.monthly_cents();
 }
@@ -223,6 +226,7 @@ TEST_CASE("a polymorphic base is neither copyable nor assignable; its final leav
     static_assert(std::is_copy_assignable_v<geo::circle>);
 
     const geo::circle unit{1.0};
+    // NOLINTNEXTLINE(performance-unnecessary-copy-initialization): the copy is what this shows
     geo::circle copy = unit;
     CHECK(copy.area() == doctest::Approx(std::numbers::pi));
     // [not-copyable]
@@ -318,6 +322,8 @@ public:
     virtual ~sink() = default;
     sink(const sink&) = delete;  // a sink is an identity, not a value (C.67)
     sink& operator=(const sink&) = delete;
+    sink(sink&&) = delete;
+    sink& operator=(sink&&) = delete;
 
     void write(std::string_view line) {
         if (line.find('\n') != std::string_view::npos) {
@@ -417,6 +423,11 @@ public:
 
 private:
     struct concept_t {  // the interface, private: only any_shape ever sees it
+        concept_t() = default;
+        concept_t(const concept_t&) = delete;  // copies go through clone() (C.130)
+        concept_t& operator=(const concept_t&) = delete;
+        concept_t(concept_t&&) = delete;
+        concept_t& operator=(concept_t&&) = delete;
         virtual ~concept_t() = default;
         [[nodiscard]] virtual std::unique_ptr<concept_t> clone() const = 0;
         [[nodiscard]] virtual double area_of() const = 0;

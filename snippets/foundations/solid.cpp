@@ -7,6 +7,7 @@
 
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <iomanip>
 #include <map>
@@ -136,7 +137,7 @@ namespace before {
 // [ocp-before]
 // Closed for extension: a new format edits the enum, this switch, and every other
 // switch over `format` in the program.
-enum class format { csv, json };
+enum class format : std::uint8_t { csv, json };
 
 std::string export_rows(format f, std::span<const row> rows) {
     switch (f) {
@@ -247,7 +248,9 @@ public:
 
 protected:  // C.67: no slicing copies of a polymorphic class
     rectangle(const rectangle&) = default;
+    rectangle(rectangle&&) = default;
     rectangle& operator=(const rectangle&) = default;
+    rectangle& operator=(rectangle&&) = default;
 
 private:
     double width_;
@@ -410,7 +413,9 @@ public:
 protected:
     office_device() = default;
     office_device(const office_device&) = default;
+    office_device(office_device&&) = default;
     office_device& operator=(const office_device&) = default;
+    office_device& operator=(office_device&&) = default;
 };
 
 class desk_printer final : public office_device {
@@ -441,7 +446,9 @@ public:
 protected:
     printer() = default;
     printer(const printer&) = default;
+    printer(printer&&) = default;
     printer& operator=(const printer&) = default;
+    printer& operator=(printer&&) = default;
 };
 
 class scanner {
@@ -452,7 +459,9 @@ public:
 protected:
     scanner() = default;
     scanner(const scanner&) = default;
+    scanner(scanner&&) = default;
     scanner& operator=(const scanner&) = default;
+    scanner& operator=(scanner&&) = default;
 };
 
 class desk_printer final : public printer {
@@ -557,7 +566,9 @@ public:
 protected:
     order_repository() = default;
     order_repository(const order_repository&) = default;
+    order_repository(order_repository&&) = default;
     order_repository& operator=(const order_repository&) = default;
+    order_repository& operator=(order_repository&&) = default;
 };
 
 class order_service {
