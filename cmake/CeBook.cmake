@@ -13,6 +13,11 @@ set(CE_SANITIZE "" CACHE STRING "Sanitizers for snippets, e.g. address,undefined
 set(CE_SNIPPET_SCOPE "all" CACHE STRING "Which snippets this tree builds: all or threaded")
 # Must-not-compile listings are checked once per compiler, in the trees that set this.
 option(CE_COMPILE_FAIL_TESTS "Register the must-not-compile checks in this tree" ON)
+# clang-tidy with the repository's .clang-tidy, as a gate, in the trees that set this.
+option(CE_TIDY_TESTS "Run clang-tidy on every snippet in this tree" OFF)
+if(CE_TIDY_TESTS)
+  find_program(CE_CLANG_TIDY NAMES clang-tidy-19 REQUIRED)
+endif()
 # The Python side of a topic (snippets/<chapter>/<topic>.py) runs once, in the trees that
 # set this. It runs with -P: a snippet named logging.py must not shadow the module.
 option(CE_PYTHON_TESTS "Run the topics' Python snippets in this tree" ON)
@@ -47,7 +52,8 @@ ce_add_snippet(<chapter>/<topic>
                [COMPILE_FAIL <region> <regex> [<region> <regex>...]])
 
 Builds snippets/<chapter>/<topic>.cpp as a doctest executable, registers it as the
-ctest test snippet.<chapter>.<topic>; runs snippets/<chapter>/<topic>.py, the Python
+ctest test snippet.<chapter>.<topic> (and tidy.<chapter>.<topic>, clang-tidy as a gate,
+where CE_TIDY_TESTS is on); runs snippets/<chapter>/<topic>.py, the Python
 idiom the topic replaces, as python.<chapter>.<topic> when that file exists (it checks
 itself with assert); and for each COMPILE_FAIL pair registers
 compile_fail.<chapter>.<topic>.<region>: the file compiled with
@@ -97,6 +103,12 @@ function(ce_add_snippet path)
   set_tests_properties(snippet.${chapter}.${topic} PROPERTIES
     LABELS "snippet;${chapter}"
     ENVIRONMENT "${CE_TEST_ENVIRONMENT}")
+  if(CE_TIDY_TESTS)
+    # Findings in the snippet and in the ce headers it includes are errors (.clang-tidy).
+    add_test(NAME tidy.${chapter}.${topic}
+      COMMAND ${CE_CLANG_TIDY} -p ${CMAKE_BINARY_DIR} --quiet ${src})
+    set_tests_properties(tidy.${chapter}.${topic} PROPERTIES LABELS "tidy;${chapter}")
+  endif()
 
   list(LENGTH arg_COMPILE_FAIL n)
   math(EXPR odd "${n} % 2")

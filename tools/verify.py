@@ -48,6 +48,7 @@ def python_label() -> str:
 
 
 PYTHON_LABEL = python_label()
+TIDY_LABEL = "clang-tidy 19"
 
 
 def sha256(path: Path) -> str:
@@ -79,7 +80,7 @@ class Test:
         # The snippet file the test checks, as "<chapter>/<topic>.<ext>".
         topic = "/".join(parts[1:3])
         self.snippet = {"snippet": f"{topic}.cpp", "compile_fail": f"{topic}.cpp",
-                        "python": f"{topic}.py"}.get(self.kind)
+                        "tidy": f"{topic}.cpp", "python": f"{topic}.py"}.get(self.kind)
         self.region = parts[3] if self.kind == "compile_fail" else None
         self.build_dir = build_dir
 
@@ -92,8 +93,9 @@ class Test:
             exe = Path(self.command[0])
             st = exe.stat()
             return f"exe:{st.st_mtime_ns}:{st.st_size}"
-        if self.kind == "compile_fail":
+        if self.kind in ("compile_fail", "tidy"):
             digest = hashlib.sha256(self.source().read_bytes())
+            digest.update((ROOT / ".clang-tidy").read_bytes())
             for header in sorted((ROOT / "include").rglob("*.hpp")):
                 digest.update(header.read_bytes())
             digest.update((self.build_dir / "compile_commands.json").read_bytes())
@@ -200,13 +202,15 @@ def write_status() -> list[str]:
                 continue
             entry = status.setdefault(test.snippet, {
                 "source": f"snippets/{test.snippet}", "runs": {}, "compile_fail": {}})
-            record = {"label": PYTHON_LABEL if test.kind == "python" else label,
+            record = {"label": {"python": PYTHON_LABEL, "tidy": TIDY_LABEL}.get(test.kind, label),
                       "passed": result["passed"], "sha256": result.get("sha256")}
             for key in ("cases", "skipped", "assertions", "diagnostic"):
                 if key in result:
                     record[key] = result[key]
             if test.kind in ("snippet", "python"):
                 entry["runs"][preset] = record
+            elif test.kind == "tidy":
+                entry["runs"][f"{preset}:tidy"] = record
             else:
                 entry["compile_fail"].setdefault(test.region, {})[preset] = record
     keep = set()
