@@ -39,16 +39,37 @@ class map_placeholder(nodes.General, nodes.Element):
     pass
 
 
+# Pages holding a summary directive, so that they are rewritten when what they summarise
+# changes: the report shows listings' results, the map shows pages' titles.
+SUMMARY_PAGES = ("ce_report_docs", "ce_map_docs")
+
+
+def summary_pages(env, kind: str) -> set[str]:
+    if not hasattr(env, kind):
+        setattr(env, kind, set())
+    return getattr(env, kind)
+
+
 class VerificationReport(SphinxDirective):
     def run(self):
-        self.env.ce_aggregate_docs = getattr(self.env, "ce_aggregate_docs", set()) | {self.env.docname}
+        summary_pages(self.env, "ce_report_docs").add(self.env.docname)
         return [report_placeholder()]
 
 
 class ChapterMap(SphinxDirective):
     def run(self):
-        self.env.ce_aggregate_docs = getattr(self.env, "ce_aggregate_docs", set()) | {self.env.docname}
+        summary_pages(self.env, "ce_map_docs").add(self.env.docname)
         return [map_placeholder()]
+
+
+def purge_summary_pages(app: Sphinx, env, docname: str) -> None:
+    for kind in SUMMARY_PAGES:
+        summary_pages(env, kind).discard(docname)
+
+
+def merge_summary_pages(app: Sphinx, env, docnames, other) -> None:
+    for kind in SUMMARY_PAGES:
+        summary_pages(env, kind).update(summary_pages(other, kind) & set(docnames))
 
 
 def api_objects(env) -> dict[str, tuple[str, str]]:
@@ -225,10 +246,10 @@ def rewrite_aggregates(app: Sphinx, env) -> list[str]:
     before_structure, before_results = getattr(env, "ce_summary_before", (None, None))
     aggregates: set[str] = set()
     if structure != before_structure:
-        aggregates |= set(getattr(env, "ce_aggregate_docs", set()))
+        aggregates |= summary_pages(env, "ce_report_docs") | summary_pages(env, "ce_map_docs")
         aggregates |= {d for d in env.found_docs if d.startswith("api/")}
     if results != before_results:
-        aggregates |= {d for d in getattr(env, "ce_aggregate_docs", set()) if d == "verification"}
+        aggregates |= summary_pages(env, "ce_report_docs")
     return sorted(aggregates & env.found_docs)
 
 
@@ -240,6 +261,8 @@ def setup(app: Sphinx) -> dict:
     app.add_directive("verification-report", VerificationReport)
     app.add_directive("chapter-map", ChapterMap)
     app.connect("env-before-read-docs", note_reads)
+    app.connect("env-purge-doc", purge_summary_pages)
+    app.connect("env-merge-info", merge_summary_pages)
     app.connect("env-get-updated", rewrite_aggregates)
     app.connect("doctree-resolved", resolve)
     return {"version": "1.0", "parallel_read_safe": False, "parallel_write_safe": True}
