@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT / "docs" / "_ext"))
 import regions  # noqa: E402
 
 
-def compile_command(compile_commands: Path, source: Path) -> list[str]:
+def compile_command(compile_commands: Path, source: Path) -> tuple[list[str], str]:
     for entry in json.loads(compile_commands.read_text()):
         if Path(entry["directory"], entry["file"]).resolve() == source:
             args = entry.get("arguments") or shlex.split(entry["command"])

@@ -111,7 +111,7 @@ def list_tests(preset: str, build_dir: Path) -> list[Test]:
     return [Test(t, build_dir) for t in json.loads(out)["tests"]]
 
 
-def run_tests(preset: str, build_dir: Path, tests: list[Test]) -> dict[str, dict]:
+def run_tests(preset: str, build_dir: Path, tests: list[Test]) -> tuple[dict[str, dict], str]:
     junit = build_dir / "ce-junit.xml"
     junit.unlink(missing_ok=True)
     names = "|".join(re.escape(t.name) for t in tests)

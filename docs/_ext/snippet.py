@@ -65,11 +65,16 @@ class SnippetError(Exception):
     pass
 
 
+def status_path(verify_root: Path, snippet: str) -> Path:
+    """Where tools/verify.py writes the results for ``chapter/topic.ext``."""
+    return verify_root / "status" / f"{snippet}.json"
+
+
 def load_status(verify_root: Path, snippet: str, source: Path, allow_pending: bool = False) -> dict:
     """The snippet's results. A result for an older version of the file is an error,
     except with ``allow_pending`` (the live server's first, fast render), where it is
     marked pending: the line then says which configurations are still verifying."""
-    path = verify_root / "status" / f"{snippet}.json"
+    path = status_path(verify_root, snippet)
     if not path.exists():
         raise SnippetError(f"no test results for snippets/{snippet}: it was never verified "
                            "(run `make book`, which builds and tests the snippets first)")
@@ -152,10 +157,9 @@ class SnippetDirective(SphinxDirective):
         if not source.is_file():
             raise SnippetError(f"no snippet file snippets/{snippet}")
         self.env.note_dependency(str(source))
-        status_path = Path(self.config.ce_verify_root) / "status" / f"{snippet}.json"
-        self.env.note_dependency(str(status_path))
-        status = load_status(Path(self.config.ce_verify_root), snippet, source,
-                             self.config.ce_allow_pending)
+        verify_root = Path(self.config.ce_verify_root)
+        self.env.note_dependency(str(status_path(verify_root, snippet)))
+        status = load_status(verify_root, snippet, source, self.config.ce_allow_pending)
         shown = f"snippets/{snippet}"
 
         if "whole" in self.options:
