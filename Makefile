@@ -59,6 +59,7 @@ html: deps verify api
 
 ## book: verify every snippet, then render the book into build/html
 book: html
+	@$(PY) tools/check_rendered.py
 
 ## serve: the book on http://127.0.0.1:8000, rebuilt when a snippet, header or page changes
 serve: book
@@ -66,10 +67,13 @@ serve: book
 
 ## test: every check, from scratch for the tests and the pages
 test: deps lint
+	@$(PY) tools/tree_snapshot.py save
 	@$(PY) tools/verify.py --all $(PRESETS)
 	@$(PY) tools/api_docs.py
 	@$(SPHINX) -E -b html docs build/html || { rm -f build/doctrees/environment.pickle; exit 1; }
 	@$(MAKE) --no-print-directory booktests
+	@$(PY) tools/check_rendered.py
+	@$(PY) tools/tree_snapshot.py check
 
 ## booktests: the tests of the book itself (tests/)
 booktests: deps

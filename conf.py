@@ -52,9 +52,10 @@ html_css_files = ["ce.css"]
 html_favicon = "docs/_static/favicon.svg"
 html_copy_source = False
 html_show_sourcelink = False
-# Sphinx fetches every result's whole page, one after another, to quote a summary under
-# it: the first result waited for a 100 KB download. Titles alone show at once.
-html_show_search_summary = False
+# Each page result quotes the text around the word found. Sphinx lists results at once
+# and fills the quotes in as the pages arrive. Chapters rank above API entries.
+html_show_search_summary = True
+html_search_scorer = str(ROOT / "docs" / "_static" / "scorer.js")
 html_theme_options = {
     "source_repository": "",
     "navigation_with_keys": True,

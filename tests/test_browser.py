@@ -15,7 +15,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+sys.path.insert(0, str(ROOT / "tests"))
 import regions  # noqa: E402
+from scratch_tree import ScratchTree  # noqa: E402
 
 PY = "/usr/bin/python3"
 SCREENSHOTS = ROOT / "build" / "screenshots"
@@ -31,13 +33,17 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, *args: str):
+    """tools/serve.py on a free port, started by ``start`` (Popen or a scratch tree's)."""
+
+    def __init__(self, *args: str, start=subprocess.Popen):
         self.port = free_port()
-        self.proc = subprocess.Popen([PY, "tools/serve.py", "--port", str(self.port), *args], cwd=ROOT,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.proc = start([PY, "tools/serve.py", "--port", str(self.port), *args], cwd=ROOT,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.base = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"tools/serve.py exited: {self.proc.communicate()[0]}")
             try:
                 urllib.request.urlopen(self.base + "/index.html", timeout=1)
                 return
@@ -71,29 +77,29 @@ class Browser(unittest.TestCase):
         self.assertEqual(result.returncode, 0, "browser checks failed (above)")
 
     def test_saving_a_snippet_shows_the_reverified_listing(self) -> None:
+        # The edit happens in a scratch tree: the real sources and the verified book are
+        # never written, even if this test is interrupted.
         original = SNIPPET.read_text()
         marker = f"live check {time.time_ns()}"
-        server = Server()
-        try:
-            live = subprocess.Popen(["node", "tests/browser/site.mjs", "live", server.base,
-                                     "foundations/exceptions.html", marker],
-                                    cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            self.assertEqual(live.stdout.readline().strip(), "ready")
-            # A code change, not a comment: every preset must really recompile.
-            SNIPPET.write_text(original.replace(LIVE_LINE, f'    static_assert(true, "{marker}");\n{LIVE_LINE}'))
-            out, _ = live.communicate(timeout=400)
-        finally:
-            SNIPPET.write_text(original)
-        try:
-            # Wait for the restoring rebuild, so the tree is left as it was built.
-            deadline = time.monotonic() + 300
-            while marker in (ROOT / "build/html/foundations/exceptions.html").read_text() and time.monotonic() < deadline:
-                time.sleep(0.5)
-        finally:
-            log = server.stop()
+        with ScratchTree() as tree:
+            server = Server(start=tree.start)
+            self.assertTrue(tree.mounted(), "serve.py does not run in the scratch tree")
+            edited = tree.path(SNIPPET.relative_to(ROOT))
+            try:
+                live = subprocess.Popen(["node", "tests/browser/site.mjs", "live", server.base,
+                                         "foundations/exceptions.html", marker],
+                                        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                self.assertEqual(live.stdout.readline().strip(), "ready")
+                # A code change, not a comment: every preset must really recompile.
+                edited.write_text(original.replace(LIVE_LINE, f'    static_assert(true, "{marker}");\n{LIVE_LINE}'))
+                out, _ = live.communicate(timeout=400)
+            finally:
+                log = server.stop()
         print(out, end="", flush=True)
         self.assertEqual(live.returncode, 0, out + log)
         self.assertIn("live: edit-to-page", out)
+        self.assertEqual(SNIPPET.read_text(), original, "the live check wrote to the real tree")
+        self.assertNotIn(marker, (ROOT / "build/html/foundations/exceptions.html").read_text())
 
 
 if __name__ == "__main__":

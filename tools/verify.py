@@ -123,11 +123,21 @@ def run_tests(preset: str, build_dir: Path, tests: list[Test]) -> tuple[dict[str
     if junit.exists():
         for case in ET.parse(junit).getroot().iter("testcase"):
             passed = case.get("status") == "run" and case.find("failure") is None
-            output = case.findtext("system-out") or ""
+            case_output = case.findtext("system-out") or ""
             entry: dict = {"passed": passed}
-            match = DOCTEST_SUMMARY.search(output)
+            match = DOCTEST_SUMMARY.search(case_output)
             if match:
                 entry["cases"], entry["skipped"], entry["assertions"] = map(int, match.groups())
+            skipped = [{"name": name, "why": why.strip()} for name, why in SKIPPED_CASE.findall(case_output)]
+            if skipped:
+                entry["skipped_cases"] = skipped
+            unexplained = [s["name"] for s in skipped if not s["why"]]
+            if unexplained:
+                # The book says why a case did not run; a skip without a reason cannot be said.
+                entry["passed"] = False
+                output += "".join(f"verify: {preset}: {case.get('name')} skips \"{name}\" without a "
+                                  "reason: add * doctest::description(\"...\") to the case\n"
+                                  for name in unexplained)
             results[case.get("name")] = entry
     for t in tests:  # a test that left no result did not pass
         results.setdefault(t.name, {"passed": False})
@@ -204,7 +214,7 @@ def write_status() -> list[str]:
                 "source": f"snippets/{test.snippet}", "runs": {}, "compile_fail": {}})
             record = {"label": {"python": PYTHON_LABEL, "tidy": TIDY_LABEL}.get(test.kind, label),
                       "passed": result["passed"], "sha256": result.get("sha256")}
-            for key in ("cases", "skipped", "assertions", "diagnostic"):
+            for key in ("cases", "skipped", "skipped_cases", "assertions", "diagnostic"):
                 if key in result:
                     record[key] = result[key]
             if test.kind in ("snippet", "python"):

@@ -22,12 +22,16 @@ LITERAL_NAME = re.compile(r"^(ce::[a-z_][a-z0-9_]*(?:::[a-z_][a-z0-9_]*)?)(?:<[^
 
 
 class BookCPPDomain(CPPDomain):
-    """The C++ domain, minus function and template parameters in the search index:
-    a reader searching ``retry`` wants the function, not every parameter named so."""
+    """The C++ domain, minus function and template parameters in the search index (a
+    reader searching ``retry`` wants the function, not every parameter named so) and
+    minus repeated overloads of one name."""
 
     def get_objects(self):
+        # One entry per name: a constructor declared three times is one search result.
+        seen = set()
         for entry in super().get_objects():
-            if entry[2] not in ("functionParam", "templateParam"):
+            if entry[2] not in ("functionParam", "templateParam") and entry[0] not in seen:
+                seen.add(entry[0])
                 yield entry
 
 
@@ -160,7 +164,7 @@ def new_table(classes: list[str], columns: list[tuple[str, int]]) -> tuple[nodes
 
 
 def render_report(app: Sphinx, doctree: nodes.document, docname: str) -> None:
-    from snippet import by_compiler  # the verification line's own wording
+    from snippet import compilers, configurations  # the verification line's own wording
 
     for placeholder in list(doctree.findall(report_placeholder)):
         listings = all_listings(app.env)
@@ -175,8 +179,10 @@ def render_report(app: Sphinx, doctree: nodes.document, docname: str) -> None:
             row += nodes.entry("", nodes.paragraph("", "", nodes.literal(
                 text=f"{listing['snippet']}#{listing['region']}")))
             ok = all(run["passed"] for run in listing["runs"])
-            verb = "rejected by" if listing["kind"] == "compile-fail" else "passed in"
-            text = f"{'✓' if ok else '✗'} {verb} {by_compiler(listing['runs'])}"
+            if listing["kind"] == "compile-fail":
+                text = f"{'✓' if ok else '✗'} rejected by {compilers(listing['runs'])}"
+            else:
+                text = f"{'✓' if ok else '✗'} passed in {configurations(listing['runs'])}"
             row += nodes.entry("", nodes.paragraph(text=text, classes=["ce-pass"] if ok else []))
             body += row
         summary = nodes.paragraph(text=f"{len(listings)} listings, each verified in every configuration "

@@ -99,19 +99,39 @@ def split_pending(runs: dict[str, dict], what: str) -> tuple[dict, list[str]]:
 
 
 def pending_note(pending: list[str]) -> nodes.Node:
-    text = f" · still verifying: {by_compiler({'label': label} for label in pending)}"
+    text = f" · still verifying: {configurations({'label': label} for label in pending)}"
     return nodes.inline(text, text, classes=["ce-pending"])
 
 
-def by_compiler(runs) -> str:
-    """'g++ 12 · ASan+UBSan', 'g++ 12 · -O2' → 'g++ 12 (ASan+UBSan, -O2)'."""
-    groups: dict[str, list[str]] = {}
+def configuration(label: str) -> str:
+    """A preset's display name as the page says it: 'g++ 12 · -O2' → 'g++ 12 -O2'."""
+    return " ".join(label.split(" · "))
+
+
+def configurations(runs) -> str:
+    """Every configuration on its own: 'g++ 12 ASan+UBSan, g++ 12 -O2, clang-tidy 19'."""
+    return ", ".join(dict.fromkeys(configuration(run["label"]) for run in runs))
+
+
+def compilers(runs) -> str:
+    """The compilers alone, for the must-not-compile checks: 'g++ 12 and clang 19'."""
+    return " and ".join(dict.fromkeys(run["label"].split(" · ")[0] for run in runs))
+
+
+def skipped_note(runs) -> str:
+    """Which configurations skipped which cases, and why, grouped by the cases skipped."""
+    groups: dict[tuple, list[str]] = {}
     for run in runs:
-        compiler, _, config = run["label"].partition(" · ")
-        groups.setdefault(compiler, [])
-        if config and config not in groups[compiler]:
-            groups[compiler].append(config)
-    return " · ".join(f"{c} ({', '.join(cfg)})" if cfg else c for c, cfg in groups.items())
+        cases = tuple((case["name"], case["why"]) for case in run.get("skipped_cases", []))
+        if cases:
+            groups.setdefault(cases, []).append(configuration(run["label"]))
+        elif run.get("skipped"):
+            raise SnippetError(f"{run['label']} skipped {run['skipped']} cases without naming them")
+    notes = []
+    for cases, where in groups.items():
+        named = "; ".join(f"“{name}” ({why})" for name, why in cases)
+        notes.append(f"{', '.join(where)} skipped {len(cases)}: {named}")
+    return ". ".join(notes)
 
 
 def verification_line(runs: dict[str, dict], what: str) -> nodes.paragraph:
@@ -119,18 +139,17 @@ def verification_line(runs: dict[str, dict], what: str) -> nodes.paragraph:
     if not runs or failed:
         raise SnippetError(f"{what}: " + (f"failed in {', '.join(failed)}" if failed
                                           else "has no test result"))
-    labels = by_compiler(runs.values())
     counts = max((run for run in runs.values() if "cases" in run),
                  key=lambda run: run["cases"] - run.get("skipped", 0), default=None)
     ran_python = all(run["label"].startswith("Python") for run in runs.values())
-    text = f"✓ {'Ran and checked' if ran_python else 'Verified'} in this build: {labels}"
+    text = f"✓ {'Ran and checked' if ran_python else 'Verified'} in this build: {configurations(runs.values())}"
     if counts:
-        text += f" — {counts['cases']} test cases, {counts['assertions']} assertions"
-        # Some cases only make sense in some builds (an ASan report needs ASan): say so.
-        skipped = [f"{run['label']} skipped {run['skipped']}" for run in runs.values()
-                   if run.get("skipped")]
+        # The counts are the whole file's: every case of the unit ran in each configuration.
+        file = Path(what).name
+        text += f". {file}: {counts['cases']} test cases, {counts['assertions']} assertions"
+        skipped = skipped_note(runs.values())
         if skipped:
-            text += f" ({'; '.join(skipped)})"
+            text += f". {skipped}"
     return nodes.inline(text, text, classes=["ce-verified"])
 
 
@@ -224,13 +243,17 @@ class SnippetDirective(SphinxDirective):
             if failed:
                 raise SnippetError(f"{shown}#{region_name} must not compile, but its check "
                                    f"failed in {', '.join(failed)}")
-            text = f"✗ Rejected, as it must be, by {by_compiler(compile_fail.values())}"
+            text = f"✗ Rejected, as it must be, by {compilers(compile_fail.values())}"
             meta += nodes.inline(text, text, classes=["ce-rejected"])
         else:
             meta += verification_line(runs, f"{shown}")
         if pending:
             meta += pending_note(pending)
         wrapper += meta
+        # For tools/check_rendered.py: which version of which file this listing showed.
+        digest = hashlib.sha256(source.read_bytes()).hexdigest()
+        state = "pending" if pending else "verified"
+        wrapper += nodes.raw("", f"<!-- ce-listing {shown} sha256={digest} {state} -->", format="html")
 
         result: list[nodes.Node] = [wrapper]
         if compile_fail is not None:

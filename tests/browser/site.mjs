@@ -91,12 +91,30 @@ async function search(browser, base) {
       document.querySelector('#search-results .search-summary')?.textContent || ''), null, { timeout: 15000 });
     return page.$$eval('#search-results ul.search li a', as => as.map(a => a.getAttribute('href')));
   }
+  const results = () => page.$$eval('#search-results ul.search li > a',
+                                    as => as.map(a => ({ href: a.getAttribute('href'), title: a.textContent })));
   const topic = await query('hierarchy');
   check(topic.some(h => h.includes('foundations/exceptions.html')), 'a topic word finds the topic page', topic.join(' '));
   const caption = await query('ledger');
   check(caption.some(h => h.includes('foundations/exceptions.html')), "a listing caption's word finds its page", caption.join(' '));
   const api = await query('ce::format_exception_chain');
   check(api.some(h => h.includes('api/error.html#')), 'a ce:: name finds its API entry', api.join(' '));
+  // Ranking: the chapter that teaches a name comes before its API entry, each entity is
+  // one result, and neither the report nor the whole-file pages flood the list.
+  await query('scope_fail');
+  const ranked = await results();
+  check(ranked.length > 0 && !ranked[0].href.startsWith('api/'), 'a chapter ranks above the API entries',
+        ranked.slice(0, 3).map(r => r.href).join(' '));
+  const apiTitles = ranked.filter(r => r.href.startsWith('api/')).map(r => r.title);
+  check(apiTitles.length > 0 && new Set(apiTitles).size === apiTitles.length, 'each API entity is one result',
+        apiTitles.join(' | '));
+  const flooding = ranked.filter(r => /verification\.html|_generated\//.test(r.href));
+  check(flooding.length === 0, 'the report and whole-file pages are not search results',
+        flooding.map(r => r.href).join(' '));
+  // Page results quote the text around the word found, filled in as the pages arrive.
+  const quoted = await page.waitForFunction(() => [...document.querySelectorAll('#search-results ul.search li p.context')]
+    .some(p => /scope_fail/i.test(p.textContent)), null, { timeout: 15000 }).then(() => true, () => false);
+  check(quoted, 'page results show a summary around the word found');
   const index = await (await page.request.get(`${base}/searchindex.js`)).text();
   check(!/functionParam|templateParam/.test(index), 'C++ parameters are not in the search index');
   const slowest = Math.max(...timings);
