@@ -7,7 +7,9 @@ Every listing's HTML carries the file it shows, the SHA-256 of the version it wa
 rendered from, and whether every configuration had verified that version
 (``<!-- ce-listing snippets/x.cpp sha256=... verified -->``, written by the snippet
 directive). This fails, naming the page, when a listing is still pending, shows an
-older version of its file than the one in the tree, or carries no such record.
+older version of its file than the one in the tree, or carries no such record; and
+when an API page's prose shows markup that Doxygen or Breathe failed to render (a
+stray backtick, ``@command``, ``\\command`` or ``**``).
 `make test` and `make book` end with it: a green run leaves no page that says less
 than "verified".
 """
@@ -20,8 +22,27 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# Doxygen or reST markup that reached an API page's prose instead of being rendered.
+STRAY_MARKUP = re.compile(r"`|\*\*|(?<![\w@])@[a-z]+\b|\\[a-z]+\b|:[a-z]+:`|</?computeroutput")
 RECORD = re.compile(r"<!-- ce-listing (\S+) sha256=([0-9a-f]{64}) (verified|pending) -->")
 LISTING = re.compile(r'<div class="(?:[^"]*\s)?ce-listing[\s"]')
+
+
+def visible_prose(html: str) -> str:
+    """A page's text as a reader sees it, minus code (listings and signatures keep
+    their backslashes and at-signs)."""
+    html = re.sub(r"<(script|style|pre)\b.*?</\1>", " ", html, flags=re.S)
+    html = re.sub(r"<code\b.*?</code>", " ", html, flags=re.S)
+    text = re.sub(r"<[^>]+>", " ", html)
+    for entity, char in (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&#39;", "'"), ("&amp;", "&")):
+        text = text.replace(entity, char)
+    return text
+
+
+def stray_markup(where: Path, html: str) -> list[str]:
+    text = visible_prose(html)
+    return [f"{where}: stray markup in the text: “…{text[max(m.start() - 40, 0):m.end() + 40].strip()}…”"
+            for m in STRAY_MARKUP.finditer(text)]
 
 
 def main() -> int:
@@ -34,13 +55,15 @@ def main() -> int:
     listings = pages = 0
     for page in sorted(html.rglob("*.html")):
         text = page.read_text(errors="replace")
+        where = page.relative_to(html)
+        if where.parts[0] == "api":
+            problems += stray_markup(where, text)
         shown = LISTING.findall(text)
         records = RECORD.findall(text)
         if not shown and not records:
             continue
         pages += 1
         listings += len(records)
-        where = page.relative_to(html)
         if len(shown) != len(records):
             problems.append(f"{where}: {len(shown)} listings but {len(records)} verification records")
         if "ce-pending" in text:

@@ -76,12 +76,11 @@ inline void collect_chain(const std::exception& e, std::vector<std::string>& lin
 
 /**
  * Formats `e` and every exception nested in it by `std::throw_with_nested`, root cause
- * first, as Python prints an exception raised `from` another: each layer of
+ * first, as Python prints an exception raised `from` another. Each layer of nesting
+ * adds one entry, `type: what()`, with the dynamic type demangled. Does not throw
+ * except `std::bad_alloc`; safe to call from any thread. A chain of three layers:
  *
  * @snippet foundations/exceptions.cpp chain
- *
- * adds one entry. Each entry is `type: what()`, with the dynamic type demangled. Does not throw
- * except `std::bad_alloc`; safe to call from any thread.
  */
 [[nodiscard]] inline std::string format_exception_chain(const std::exception& e) {
     std::vector<std::string> links;

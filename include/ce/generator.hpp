@@ -14,7 +14,7 @@
  *
  * @snippet design_patterns/generators.cpp fibonacci
  *
- * and read lazily, through a view:
+ * It is read lazily, through a view:
  *
  * @snippet design_patterns/generators.cpp pipeline
  */

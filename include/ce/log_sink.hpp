@@ -2,7 +2,7 @@
 /**
  * @file
  * Where ce::logger's lines go: a sink receives finished lines, one event each, ending
- * in `'\n'`. Three sinks cover the usual deployments: ce::ostream_sink (any
+ * in a newline. Three sinks cover the usual deployments: ce::ostream_sink (any
  * `std::ostream`), ce::file_sink (a `FILE*` such as `stderr`, or a file it opens for
  * appending) and ce::async_sink, which moves the writing onto a background thread
  * behind a bounded queue, like Python's `QueueHandler` + `QueueListener`. Four
@@ -48,7 +48,7 @@ public:
     log_sink(log_sink&&) = delete;                  ///< Sinks are shared, never moved.
     log_sink& operator=(log_sink&&) = delete;       ///< Sinks are shared, never moved.
 
-    /// Writes one complete line (ending in `'\n'`). Must be thread-safe; may throw.
+    /// Writes one complete line (ending in a newline). Must be thread-safe; may throw.
     virtual void write(std::string_view line) = 0;
     /// Pushes buffered lines to their destination. The default does nothing.
     virtual void flush() {}
