@@ -31,6 +31,8 @@ BUILD = ROOT / "build"
 VERIFY = BUILD / "verify"
 DOCTEST_SUMMARY = re.compile(r"\[doctest\] test cases:\s*(\d+)\s*\|\s*\d+ passed\s*\|\s*\d+ failed\s*\|"
                              r"\s*(\d+) skipped.*?\n\[doctest\] assertions:\s*(\d+)", re.S)
+# Printed by tests/doctest_main.cpp for each case a build skips, with its reason.
+SKIPPED_CASE = re.compile(r"^\[ce\] skipped: (.*?) \| (.*)$", re.M)
 
 
 def presets() -> dict[str, str]:
