@@ -26,7 +26,6 @@ where = bisect_left(ids, 25)       # binary search: index 2
 recent = OrderedDict(a=1, b=2)
 recent.move_to_end("a")            # order of use, as an LRU cache keeps it: b, a
 
-
 @dataclass(frozen=True, order=True)
 class Version:                     # __init__, __eq__ and __lt__ written for you
     major: int
