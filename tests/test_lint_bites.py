@@ -95,6 +95,17 @@ class LintBites(unittest.TestCase):
         configure = run(["cmake", "--preset", "gcc-release", "-B", str(self.tree / "build/bite")], self.tree)
         self.assertFailsNaming(configure, r"snippets/foundations/orphan\.cpp: snippet file is not registered")
 
+    def test_a_topic_that_does_not_open_with_its_python_idiom_fails_naming_the_page(self) -> None:
+        line = edit(self.tree / PAGE, ".. snippet:: foundations/exceptions.py#python-hierarchy\n",
+                    ".. snippet:: foundations/exceptions.cpp#domain-errors\n   :caption: Moved up\n\n"
+                    ".. snippet:: foundations/exceptions.py#python-hierarchy\n")
+        self.assertFailsNaming(self.lint(), rf"{re.escape(PAGE)}:{line}: the topic's first listing is "
+                               r"foundations/exceptions\.cpp#domain-errors; open it with its Python idiom")
+
+    def test_a_topic_without_a_python_idiom_fails_naming_the_page(self) -> None:
+        (self.tree / PY_SNIPPET).unlink()
+        self.assertFailsNaming(self.lint(), rf"{re.escape(PAGE)}:1: the topic has no Python idiom")
+
     def test_an_orphan_region_fails_naming_the_region(self) -> None:
         line = edit(self.tree / SNIPPET, "namespace shop {\n", "namespace shop {\n// [spare]\nint spare = 0;\n// [spare]\n")
         self.assertFailsNaming(self.lint(), rf"{re.escape(SNIPPET)}:{line + 1}: orphan region \[spare\]")

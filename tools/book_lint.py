@@ -2,6 +2,7 @@
 """The book's own lints. Each problem is printed as ``path:line: message``.
 
   * chapters show C++ only through the ``snippet`` directive: no pasted C++;
+  * every topic page opens with its Python idiom, a region of <topic>.py;
   * every snippet file parses: balanced, non-empty, well-formed region markers;
   * every ``.. snippet::`` reference names an existing file and region;
   * every region and every snippet file is shown somewhere (no orphans);
@@ -150,9 +151,33 @@ def lint_api_pages(problems: list[str]) -> None:
                             f"{page.relative_to(ROOT)}")
 
 
+def lint_python_first(problems: list[str]) -> None:
+    """Every topic opens with the Python idiom it replaces, run by the build: a topic
+    page (a page with a snippet file of its name) shows a region of
+    snippets/<chapter>/<topic>.py before any other listing."""
+    for source in sorted(SNIPPETS.rglob("*.cpp")):
+        topic = source.relative_to(SNIPPETS).with_suffix("")
+        page = DOCS / topic.with_suffix(".rst")
+        if not page.exists():
+            continue
+        rel = page.relative_to(ROOT).as_posix()
+        idiom = f"{topic.as_posix()}.py"
+        if not (SNIPPETS / idiom).is_file():
+            problems.append(f"{rel}:1: the topic has no Python idiom: add snippets/{idiom} and "
+                            "open the page with one of its regions")
+            continue
+        for number, line in enumerate(page.read_text(encoding="utf-8").splitlines(), start=1):
+            if match := SNIPPET_DIRECTIVE.match(line):
+                if not match.group(1).startswith(idiom + "#"):
+                    problems.append(f"{rel}:{number}: the topic's first listing is {match.group(1)}; "
+                                    f"open it with its Python idiom, a region of snippets/{idiom}")
+                break
+
+
 def main() -> int:
     problems: list[str] = []
     references = lint_pages(problems)
+    lint_python_first(problems)
     lint_snippets(problems, references, lint_headers(problems))
     lint_api_pages(problems)
     for problem in problems:

@@ -6,7 +6,8 @@ listing fails under exactly the flags the book promises. The check passes only w
   * the compiler rejects the file,
   * its diagnostics match the expected pattern, and
   * every diagnostic that points into the snippet points into the region,
-and it writes the first error, with paths relative to the project, for the book to show.
+and it writes the first error and the notes under it that point into the snippet, with
+paths relative to the project, for the book to show.
 """
 
 from __future__ import annotations
@@ -43,17 +44,27 @@ def compile_command(compile_commands: Path, source: Path) -> tuple[list[str], st
     sys.exit(f"{source}: not in {compile_commands}; was it registered with ce_add_snippet()?")
 
 
-def first_error(output: str) -> str:
-    """The first error line and the source excerpt that follows it."""
+def first_error(output: str, shown: str) -> str:
+    """The first error with its source excerpt, followed by the lines after it that
+    point into the snippet file (with their excerpts) up to the next error: the notes
+    that explain it, such as the unmet requirement of a concept. Notes pointing into
+    headers are left out; a page may quote only what this returns."""
+    excerpt = re.compile(r"^\s*\d*\s*\|")
     lines = output.splitlines()
     for i, line in enumerate(lines):
         if re.search(r"\berror:", line):
             block = [line]
+            keep = True  # whether the excerpt lines that follow belong to a kept line
             for follow in lines[i + 1:]:
-                if re.match(r"^\s*\d*\s*\|", follow):
-                    block.append(follow)
-                else:
+                if re.search(r"\berror:", follow):
                     break
+                if excerpt.match(follow):
+                    if keep:
+                        block.append(follow)
+                else:
+                    keep = follow.startswith(f"{shown}:")
+                    if keep:
+                        block.append(follow)
             return "\n".join(block) + "\n"
     return ""
 
@@ -101,7 +112,7 @@ def main() -> int:
               f"(lines {where}): the listing fails for another reason")
         return 1
     opts.out.parent.mkdir(parents=True, exist_ok=True)
-    opts.out.write_text(first_error(output))
+    opts.out.write_text(first_error(output, shown))
     print(f"{shown}: region [{opts.region}] rejected as expected")
     return 0
 

@@ -101,6 +101,8 @@ class Test:
             for header in sorted((ROOT / "include").rglob("*.hpp")):
                 digest.update(header.read_bytes())
             digest.update((self.build_dir / "compile_commands.json").read_bytes())
+            if self.kind == "compile_fail":  # it decides which diagnostic the page shows
+                digest.update((ROOT / "tools" / "compile_fail.py").read_bytes())
             return "src:" + digest.hexdigest()
         if self.kind == "python":
             return "src:" + sha256(self.source())

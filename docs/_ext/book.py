@@ -194,26 +194,31 @@ def render_map(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     env = app.env
     for placeholder in list(doctree.findall(map_placeholder)):
         grid = nodes.container(classes=["ce-chapter-map"])
+        # A chapter in preparation takes one line under the written ones, not a card.
+        pending = nodes.bullet_list(classes=["ce-chapter-pending"])
         for number, (folder, title, blurb) in enumerate(app.config.ce_chapter_titles, start=1):
             index = f"{folder}/index"
+            topics = env.toctree_includes.get(index, [])
+            if not topics:
+                pending += nodes.list_item("", nodes.paragraph(text=f"{number}. {title} — {blurb}"))
+                continue
             card = nodes.container(classes=["ce-chapter"])
             heading = nodes.paragraph(classes=["ce-chapter-title"])
             label = nodes.Text(f"{number}. {title}")
             heading += link(app, docname, index, "", label) if index in env.all_docs else label
             card += heading
             card += nodes.paragraph(text=blurb)
-            topics = env.toctree_includes.get(index, [])
-            if topics:
-                items = nodes.bullet_list()
-                for topic in topics:
-                    title_node = env.titles.get(topic)
-                    text = title_node.astext() if title_node else topic
-                    items += nodes.list_item("", nodes.paragraph("", "", link(app, docname, topic, "", nodes.Text(text))))
-                card += items
-            else:
-                card += nodes.paragraph(text="In preparation.", classes=["ce-chapter-pending"])
+            items = nodes.bullet_list()
+            for topic in topics:
+                title_node = env.titles.get(topic)
+                text = title_node.astext() if title_node else topic
+                items += nodes.list_item("", nodes.paragraph("", "", link(app, docname, topic, "", nodes.Text(text))))
+            card += items
             grid += card
-        placeholder.replace_self(grid)
+        replacement: list[nodes.Node] = [grid]
+        if pending.children:
+            replacement += [nodes.paragraph(text="In preparation:", classes=["ce-chapter-pending"]), pending]
+        placeholder.replace_self(replacement)
 
 
 def resolve(app: Sphinx, doctree: nodes.document, docname: str) -> None:

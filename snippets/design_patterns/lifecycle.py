@@ -78,3 +78,21 @@ events.clear()
 with TestClient(app):
     assert events == ["database open", "workers started"], events
 assert events == ["database open", "workers started", "workers stopped", "database closed"], events
+
+
+# CPython's C-level handler writes the signal number to a wake-up fd only when one was
+# installed with signal.set_wakeup_fd; asyncio's add_signal_handler installs one.
+async def wakeup_fd_of_add_signal_handler() -> tuple[int, int]:
+    loop = asyncio.get_running_loop()
+    before = signal.set_wakeup_fd(-1)  # returns the fd installed so far, and clears it
+    loop.add_signal_handler(signal.SIGUSR1, lambda: None)
+    installed = signal.set_wakeup_fd(-1)
+    signal.set_wakeup_fd(installed)  # put it back for remove_signal_handler to clear
+    loop.remove_signal_handler(signal.SIGUSR1)
+    return before, installed
+
+
+before, installed = asyncio.run(wakeup_fd_of_add_signal_handler())
+assert before == -1, before
+assert installed != -1
+assert signal.set_wakeup_fd(-1) == -1  # removing the last handler uninstalled it

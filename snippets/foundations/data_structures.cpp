@@ -815,7 +815,8 @@ TEST_CASE("erasing while iterating uses the iterator erase returns") {
     }
     CHECK(stock.size() == 1);
 
-    // C++20 says it in one line, for every standard container:
+    // C++20 says it in one line, for every container that can shrink (not std::array,
+    // not the adaptors):
     std::vector<int> readings{5, -1, 7, -1, 9};
     const auto removed = std::erase_if(readings, [](int r) { return r < 0; });
     CHECK(removed == 2);

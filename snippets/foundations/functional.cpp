@@ -156,7 +156,8 @@ std::string kind_of(const setting& s) {
 // [conversion-pitfall]
 
 // [folds]
-// A fold expression reduces a parameter pack at compile time. Python: sum(args), all(args).
+// A fold expression is expanded at compile time into one expression over the pack, which
+// runs when it is evaluated, like any other. Python: sum(args), all(args).
 template <class... Ts>
 constexpr auto sum(const Ts&... xs) {
     return (xs + ... + 0);
@@ -441,7 +442,8 @@ TEST_CASE("a fold expands a pack into one expression; accumulate reduces a range
 
     // [accumulate-pitfall]
     // The initial value's type is the accumulator's type: 0 is an int, so every partial
-    // sum is converted back to int (modulo 2^32 since C++20; no warning from a template).
+    // sum is converted back to int: modulo 2^32 since C++20, implementation-defined before,
+    // and no warning from inside a template.
     const std::vector<long long> cents{3'000'000'000, 1};
     // NOLINTNEXTLINE(bugprone-fold-init-type): the trap itself, which clang-tidy does catch
     CHECK(std::accumulate(cents.begin(), cents.end(), 0) == -1'294'967'295);

@@ -225,6 +225,11 @@ TEST_CASE("a strong type converts to nothing, yet costs nothing") {
     static_assert(sizeof(user_id) == sizeof(int));
     static_assert(alignof(user_id) == alignof(int));
     static_assert(std::is_trivially_copyable_v<user_id>);
+    // Trivial for the purposes of calls (Itanium C++ ABI): passed in a register, not by
+    // an invisible reference.
+    static_assert(std::is_trivially_copy_constructible_v<user_id>);
+    static_assert(std::is_trivially_move_constructible_v<user_id>);
+    static_assert(std::is_trivially_destructible_v<user_id>);
 
     const user_id ada{36};
     CHECK(ada.value() == 36);
