@@ -408,7 +408,8 @@ child_result run_dangling_parameter_child() {
 // Runs in a child process only: the next test starts this binary again with
 // CE_CHILD=dangling-parameter and a filter selecting this case. Otherwise it does nothing.
 TEST_CASE("child process entry: loops over words_of a temporary when CE_CHILD is set"
-          * doctest::skip(!asan_build)) {
+          * doctest::skip(!asan_build)
+          * doctest::description("only AddressSanitizer reports the bug")) {
     const char* mode = std::getenv("CE_CHILD");
     if (mode != nullptr && std::string_view(mode) == "dangling-parameter") {
         std::size_t letters = 0;
@@ -422,7 +423,8 @@ TEST_CASE("child process entry: loops over words_of a temporary when CE_CHILD is
 // [dangling-parameter-child]
 
 TEST_CASE("AddressSanitizer stops a generator that reads its destroyed argument"
-          * doctest::skip(!asan_build)) {
+          * doctest::skip(!asan_build)
+          * doctest::description("only AddressSanitizer reports the bug")) {
     // [dangling-parameter-report]
     // The case above, run in a new process: its waitpid() status and its stderr.
     const auto [status, report] = run_dangling_parameter_child();

@@ -559,7 +559,8 @@ child_result run_dangling_child() {
 // Runs in a child process only: the next test starts this binary again with
 // CE_CHILD=dangling-capture and a filter selecting this case. Otherwise it does nothing.
 TEST_CASE("child process entry: calls a dangling handler when CE_CHILD is set"
-          * doctest::skip(!asan_build) * doctest::description("only AddressSanitizer reports the bug")) {
+          * doctest::skip(!asan_build)
+          * doctest::description("only AddressSanitizer reports the bug")) {
     const char* mode = std::getenv("CE_CHILD");
     if (mode != nullptr && std::string_view(mode) == "dangling-capture") {
         shop::event_bus bus;
@@ -571,7 +572,8 @@ TEST_CASE("child process entry: calls a dangling handler when CE_CHILD is set"
 // [dangling-child]
 
 TEST_CASE("AddressSanitizer stops a call through a dangling capture as stack-use-after-return"
-          * doctest::skip(!asan_build) * doctest::description("only AddressSanitizer reports the bug")) {
+          * doctest::skip(!asan_build)
+          * doctest::description("only AddressSanitizer reports the bug")) {
     // [dangling-asan-report]
     // The case above, run in a new process: its waitpid() status and everything on its stderr.
     const auto [status, report] = run_dangling_child();
