@@ -16,6 +16,7 @@ listings changed.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import os
@@ -96,17 +97,50 @@ class Test:
             st = exe.stat()
             return f"exe:{st.st_mtime_ns}:{st.st_size}"
         if self.kind in ("compile_fail", "tidy"):
+            # The file, the headers of the project it includes, and its own compile
+            # command: adding a snippet or editing an unrelated header reruns nothing.
             digest = hashlib.sha256(self.source().read_bytes())
             digest.update((ROOT / ".clang-tidy").read_bytes())
-            for header in sorted((ROOT / "include").rglob("*.hpp")):
+            for header in sorted(project_headers(self.source())):
                 digest.update(header.read_bytes())
-            digest.update((self.build_dir / "compile_commands.json").read_bytes())
+            digest.update(compile_command(self.build_dir, self.source()).encode())
             if self.kind == "compile_fail":  # it decides which diagnostic the page shows
                 digest.update((ROOT / "tools" / "compile_fail.py").read_bytes())
             return "src:" + digest.hexdigest()
         if self.kind == "python":
             return "src:" + sha256(self.source())
         return "always"
+
+
+PROJECT_INCLUDE = re.compile(r'^\s*#\s*include\s*<((?:ce|ce_test)/[\w./]+)>', re.M)
+INCLUDE_DIRS = (ROOT / "include", ROOT / "tests" / "support")
+
+
+def project_headers(source: Path) -> set[Path]:
+    """The project's headers (<ce/...>, <ce_test/...>) that ``source`` includes, directly
+    or through each other."""
+    found: set[Path] = set()
+    todo = [source]
+    while todo:
+        for name in PROJECT_INCLUDE.findall(todo.pop().read_text()):
+            for folder in INCLUDE_DIRS:
+                header = folder / name
+                if header.is_file() and header not in found:
+                    found.add(header)
+                    todo.append(header)
+    return found
+
+
+@functools.cache
+def compile_commands(database: Path, mtime_ns: int) -> dict[str, str]:
+    entries = json.loads(database.read_text())
+    return {e["file"]: e.get("command") or " ".join(e.get("arguments", [])) for e in entries}
+
+
+def compile_command(build_dir: Path, source: Path) -> str:
+    """The command that compiles ``source`` in this tree ("" if none does)."""
+    database = build_dir / "compile_commands.json"
+    return compile_commands(database, database.stat().st_mtime_ns).get(str(source), "")
 
 
 def list_tests(preset: str, build_dir: Path) -> list[Test]:
