@@ -122,8 +122,9 @@ public:
      */
     lru_cache(const lru_cache& other)
         requires detail::lru_copyable<Key, Value, Hash, KeyEqual>
-        : capacity_(other.capacity_), entries_(other.entries_),
-          index_(other.index_.bucket_count(), other.index_.hash_function(), other.index_.key_eq()) {
+        : capacity_(other.capacity_),
+          index_(other.index_.bucket_count(), other.index_.hash_function(), other.index_.key_eq()),
+          entries_(other.entries_) {
         // The source's index points into the source's nodes: index the copied ones.
         for (auto node = entries_.begin(); node != entries_.end(); ++node) {
             index_.emplace(&node->first, node);
@@ -132,8 +133,12 @@ public:
 
     /// Takes over `other`'s entries; their addresses, and references to their values,
     /// stay valid. `other` is left empty with its capacity, ready for reuse.
-    lru_cache(lru_cache&& other) noexcept(std::is_nothrow_move_constructible_v<index_type>)
-        : capacity_(other.capacity_), entries_(std::move(other.entries_)), index_(std::move(other.index_)) {
+    lru_cache(lru_cache&& other) noexcept(std::is_nothrow_copy_constructible_v<Hash> &&
+                                          std::is_nothrow_copy_constructible_v<KeyEqual>)
+        : capacity_(other.capacity_), index_(std::move(other.index_)), entries_(std::move(other.entries_)) {
+        // Moving an unordered_map copies its function objects: noexcept says so in terms
+        // of the parameters; this checks the promise against the library's own rule.
+        static_assert(!noexcept(lru_cache(std::move(other))) || std::is_nothrow_move_constructible_v<index_type>);
         other.clear();
     }
 
@@ -151,8 +156,11 @@ public:
 
     /// Replaces this cache's entries with `other`'s, as the move constructor takes them;
     /// `other` is left empty. Self-assignment leaves the cache unchanged.
-    lru_cache& operator=(lru_cache&& other) noexcept(std::is_nothrow_move_constructible_v<index_type> &&
-                                                      std::is_nothrow_swappable_v<index_type>) {
+    lru_cache& operator=(lru_cache&& other) noexcept(std::is_nothrow_copy_constructible_v<Hash> &&
+                                                      std::is_nothrow_copy_constructible_v<KeyEqual> &&
+                                                      std::is_nothrow_swappable_v<Hash> &&
+                                                      std::is_nothrow_swappable_v<KeyEqual>) {
+        static_assert(!noexcept(*this = std::move(other)) || std::is_nothrow_swappable_v<index_type>);
         if (this != &other) {
             lru_cache taken(std::move(other));
             swap_with(taken);
@@ -271,7 +279,6 @@ private:
         index_.swap(other.index_);
     }
 
-
     // One lookup for every member: a const_iterator of the index still holds a mutable
     // node_iterator, which is all get() and put() need to relink or overwrite the entry.
     template <class K>
@@ -288,8 +295,10 @@ private:
     }
 
     std::size_t capacity_;
-    std::list<value_type> entries_;  // most recently used first
+    // The index comes first so that a move constructor whose index move throws (copying
+    // a throwing Hash) fails before the entries leave `other`.
     index_type index_;
+    std::list<value_type> entries_;  // most recently used first
 };
 
 }  // namespace ce
