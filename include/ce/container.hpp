@@ -63,7 +63,8 @@ public:
      * a test overrides one dependency); a factory must not register anything itself.
      * @tparam T the type callers resolve, often an interface.
      * @tparam F copyable, callable with `container&`, returning something convertible to
-     *         `std::shared_ptr<T>` (a `shared_ptr` or `unique_ptr` to `T` or a derived type).
+     *         `std::shared_ptr<T>` (a `shared_ptr` or `unique_ptr` to `T` or a derived type),
+     *         never null: resolve() reports a null result as a ce::usage_error.
      * @param make the factory.
      */
     template <class T, std::invocable<container&> F>
@@ -76,7 +77,7 @@ public:
      * Registering `T` again replaces the earlier registration.
      * @tparam T the type callers resolve, often an interface.
      * @tparam F copyable, callable with `container&`, returning something convertible to
-     *         `std::shared_ptr<T>`.
+     *         `std::shared_ptr<T>`, never null.
      * @param make the factory.
      */
     template <class T, std::invocable<container&> F>
@@ -86,10 +87,13 @@ public:
 
     /**
      * Returns the `T` its registration describes: the shared singleton, or a new transient.
+     * Never null.
      * @tparam T a registered type.
-     * @throws ce::usage_error if `T` is not registered, or if making it needs `T` again
+     * @throws ce::usage_error if `T` is not registered; if making it needs `T` again
      *         (directly or through other registrations): the message lists the cycle,
-     *         e.g. `dependency cycle: a -> b -> a`. Exceptions from factories propagate.
+     *         e.g. `dependency cycle: a -> b -> a`; or if its factory returns null (nothing
+     *         is cached, so a singleton's factory runs again on the next resolve).
+     *         Exceptions from factories propagate.
      */
     template <class T>
     [[nodiscard]] std::shared_ptr<T> resolve() {
@@ -109,6 +113,10 @@ public:
         resolving_.push_back(key);
         const pop_on_exit done{resolving_};
         std::shared_ptr<void> made = wanted.make(*this);
+        if (!made) {  // not cached: a singleton's factory would otherwise rerun on every resolve
+            throw usage_error("ce::container: the factory for " + demangle(typeid(T).name()) +
+                              " returned null");
+        }
         if (wanted.life == lifetime::singleton) {
             wanted.instance = made;
             created_.push_back(key);

@@ -63,8 +63,14 @@ inline std::string exception_type_name(const std::exception& e) {
 
 inline void collect_chain(const std::exception& e, std::vector<std::string>& links) {
     links.push_back(exception_type_name(e) + ": " + e.what());
+    // Not std::rethrow_if_nested: it calls std::terminate for a nested_exception that
+    // captured nothing (made outside any handler), which is the end of the chain.
+    const auto* nested = dynamic_cast<const std::nested_exception*>(&e);
+    if (nested == nullptr || nested->nested_ptr() == nullptr) {
+        return;
+    }
     try {
-        std::rethrow_if_nested(e);
+        std::rethrow_exception(nested->nested_ptr());
     } catch (const std::exception& cause) {
         collect_chain(cause, links);
     } catch (...) {
@@ -77,8 +83,10 @@ inline void collect_chain(const std::exception& e, std::vector<std::string>& lin
 /**
  * Formats `e` and every exception nested in it by `std::throw_with_nested`, root cause
  * first, as Python prints an exception raised `from` another. Each layer of nesting
- * adds one entry, `type: what()`, with the dynamic type demangled. Does not throw
- * except `std::bad_alloc`; safe to call from any thread. A chain of three layers:
+ * adds one entry, `type: what()`, with the dynamic type demangled. The chain ends at an
+ * exception that is not a `std::nested_exception`, or is one that holds no cause (made
+ * outside any handler). Does not throw except `std::bad_alloc`; safe to call from any
+ * thread. A chain of three layers:
  *
  * @snippet foundations/exceptions.cpp chain
  */

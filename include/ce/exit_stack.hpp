@@ -127,8 +127,10 @@ public:
      * stack unwinds, which destroys it (Python: `stack.enter_context(cm)`: in C++ the
      * destructor is the `__exit__`). If storing it throws, `resource` is destroyed
      * before the exception propagates, as a by-value argument is.
+     * @tparam R any move-constructible type; the stack never assigns it, so a type with
+     *         a reference or `const` member, which cannot be assigned, is accepted.
      */
-    template <std::movable R>
+    template <std::move_constructible R>
     R& enter_context(R resource) {
         reserve_one();
         auto entry = std::make_unique<detail::resource_entry<R>>(std::move(resource));

@@ -109,14 +109,24 @@ public:
     file_sink(file_sink&&) = delete;                  ///< Sinks are shared, never moved.
     file_sink& operator=(file_sink&&) = delete;       ///< Sinks are shared, never moved.
 
-    /// Thread-safe. @throws ce::transient_error on a short write (a full disk, a closed pipe).
+    /// Thread-safe. A line that fits the stdio buffer is written to the file later, by a
+    /// later write() or by flush(), which reports its failure.
+    /// @throws ce::transient_error on a short write (a full disk, a closed pipe).
     void write(std::string_view line) override {
         if (std::fwrite(line.data(), 1, line.size(), file_) != line.size()) {
             throw transient_error("writing a log line failed: " + std::generic_category().message(errno));
         }
     }
-    /// Flushes the stdio buffer to the file descriptor.
-    void flush() override { std::fflush(file_); }
+    /// Flushes the stdio buffer to the file descriptor. Thread-safe.
+    /// @throws ce::transient_error when the buffered lines cannot be written (a full disk,
+    ///         a closed pipe): a short line that write() buffered is reported here.
+    void flush() override {
+        if (std::fflush(file_) != 0) {
+            const int error = errno;
+            std::clearerr(file_);  // report each failure once; later lines may succeed
+            throw transient_error("flushing log lines failed: " + std::generic_category().message(error));
+        }
+    }
 
 private:
     std::FILE* file_;
@@ -152,8 +162,9 @@ struct async_options {
  * reach the downstream sink in the order they were queued.
  *
  * close() (also run by the destructor) drains: every line queued before it reaches
- * the downstream sink before it returns. A line written after close() starts goes to
- * the downstream sink directly. An exception the downstream sink throws is kept and
+ * the downstream sink before it returns. A line written after close() starts waits
+ * until the queue is drained, then goes to the downstream sink directly, so each
+ * thread's lines reach the downstream sink in the order it wrote them, always. An exception the downstream sink throws is kept and
  * rethrown by close(); the destructor, which must not throw, drops it.
  */
 class async_sink final : public log_sink {
@@ -192,6 +203,10 @@ public:
             not_full_.wait(lock, [&] { return count_ < ring_.size() || stopping_; });
         }
         if (stopping_) {
+            // This thread's earlier lines may still be queued or in the worker's hands:
+            // writing past them would reorder them. close() never waits on this writer,
+            // so the wait is bounded by the drain.
+            drained_.wait(lock, [&] { return worker_done_; });
             lock.unlock();
             downstream_->write(line);
             return;
@@ -255,12 +270,14 @@ private:
             wake_worker_.wait_for(lock, nap, [&] { return count_ >= wake_at_ || stopping_ || flushing_ > 0; });
             if (count_ == 0) {
                 if (stopping_) {
-                    return;  // and everything queued has been written
+                    finish();  // and everything queued has been written
+                    return;
                 }
                 worker_asleep_ = true;  // until a producer, flush() or close() wakes it
                 wake_worker_.wait(lock, [&] { return count_ > 0 || stopping_; });
                 worker_asleep_ = false;
                 if (count_ == 0) {
+                    finish();
                     return;
                 }
             }
@@ -290,6 +307,12 @@ private:
         }
     }
 
+    // Called with mutex_ held: from now on, writers go to the downstream sink directly.
+    void finish() {
+        worker_done_ = true;
+        drained_.notify_all();
+    }
+
     std::shared_ptr<log_sink> downstream_;
     std::mutex mutex_;  // guards everything below except dropped_ and error_
     std::condition_variable wake_worker_;
@@ -305,6 +328,7 @@ private:
     int flushing_ = 0;
     bool worker_asleep_ = false;
     bool stopping_ = false;
+    bool worker_done_ = false;  // set when stopping_ and every queued line is written
     overflow_policy policy_;
     std::atomic<std::uint64_t> dropped_{0};
     std::exception_ptr error_;

@@ -279,10 +279,12 @@ private:
 
 /// Logs at `level` only if `logger_expr` has it enabled; otherwise no argument is
 /// evaluated: `CE_LOG(log, ce::log_level::warn, "disk low", "free_mb", free_mb())`.
+/// `logger_expr` and `level` are evaluated exactly once each, before the test.
 #define CE_LOG(logger_expr, level, ...)                                                   \
     do {                                                                                  \
-        if (const ::ce::logger& ce_log_logger_ = (logger_expr); ce_log_logger_.enabled(level)) { \
-            ce_log_logger_.log(level, __VA_ARGS__);                                       \
+        const ::ce::logger& ce_log_logger_ = (logger_expr);                               \
+        if (const ::ce::log_level ce_log_level_ = (level); ce_log_logger_.enabled(ce_log_level_)) { \
+            ce_log_logger_.log(ce_log_level_, __VA_ARGS__);                               \
         }                                                                                 \
     } while (false)
 

@@ -21,6 +21,7 @@
 
 #include <ce/error.hpp>
 
+#include <concepts>
 #include <cstddef>
 #include <functional>
 #include <list>
@@ -48,6 +49,11 @@ struct key_ptr_hash {
     std::size_t operator()(const K& key) const { return hash(key); }
 };
 
+// Copying a cache copies its entries and both function objects.
+template <class Key, class Value, class Hash, class KeyEqual>
+concept lru_copyable = std::copy_constructible<Key> && std::copy_constructible<Value> &&
+                       std::copy_constructible<Hash> && std::copy_constructible<KeyEqual>;
+
 template <class Key, class KeyEqual>
 struct key_ptr_equal {
     using is_transparent = void;
@@ -74,6 +80,10 @@ struct key_ptr_equal {
  * stay valid across any other insertion, lookup or eviction, and are invalidated only
  * when their own entry is evicted or erased, or the cache is cleared or destroyed.
  *
+ * Copies are deep and independent: a copy has its own entries, in the same recency
+ * order, and its own index, and outlives its source. A move takes the entries over
+ * without touching them, so references into the moved cache now belong to its new owner.
+ *
  * Not thread-safe: even `get` writes (it reorders the recency list), so concurrent
  * use, reads included, needs one external lock around every call.
  *
@@ -84,6 +94,10 @@ struct key_ptr_equal {
  */
 template <class Key, class Value, class Hash = std::hash<Key>, class KeyEqual = std::equal_to<Key>>
 class lru_cache {
+    using node_iterator = typename std::list<std::pair<const Key, Value>>::iterator;
+    using index_type = std::unordered_map<const Key*, node_iterator, detail::key_ptr_hash<Key, Hash>,
+                                          detail::key_ptr_equal<Key, KeyEqual>>;
+
 public:
     /// An entry as iteration yields it: the key is const, the value is not.
     using value_type = std::pair<const Key, Value>;
@@ -100,6 +114,62 @@ public:
             throw usage_error("lru_cache capacity must be greater than 0");
         }
     }
+
+    /**
+     * An independent copy: the same capacity, entries and recency order, with an index
+     * of its own. Only when `Key`, `Value`, `Hash` and `KeyEqual` are copyable; otherwise
+     * the cache is move-only and `std::is_copy_constructible` says so. O(size()).
+     */
+    lru_cache(const lru_cache& other)
+        requires detail::lru_copyable<Key, Value, Hash, KeyEqual>
+        : capacity_(other.capacity_),
+          index_(other.index_.bucket_count(), other.index_.hash_function(), other.index_.key_eq()),
+          entries_(other.entries_) {
+        // The source's index points into the source's nodes: index the copied ones.
+        for (auto node = entries_.begin(); node != entries_.end(); ++node) {
+            index_.emplace(&node->first, node);
+        }
+    }
+
+    /// Takes over `other`'s entries; their addresses, and references to their values,
+    /// stay valid. `other` is left empty with its capacity, ready for reuse.
+    lru_cache(lru_cache&& other) noexcept(std::is_nothrow_copy_constructible_v<Hash> &&
+                                          std::is_nothrow_copy_constructible_v<KeyEqual>)
+        : capacity_(other.capacity_), index_(std::move(other.index_)), entries_(std::move(other.entries_)) {
+        // Moving an unordered_map copies its function objects: noexcept says so in terms
+        // of the parameters; this checks the promise against the library's own rule.
+        static_assert(!noexcept(lru_cache(std::move(other))) || std::is_nothrow_move_constructible_v<index_type>);
+        other.clear();
+    }
+
+    /// Replaces this cache with an independent copy of `other` (see the copy
+    /// constructor); strong guarantee. Self-assignment leaves the cache unchanged.
+    lru_cache& operator=(const lru_cache& other)
+        requires detail::lru_copyable<Key, Value, Hash, KeyEqual>
+    {
+        if (this != &other) {
+            lru_cache copy(other);
+            swap_with(copy);
+        }
+        return *this;
+    }
+
+    /// Replaces this cache's entries with `other`'s, as the move constructor takes them;
+    /// `other` is left empty. Self-assignment leaves the cache unchanged.
+    lru_cache& operator=(lru_cache&& other) noexcept(std::is_nothrow_copy_constructible_v<Hash> &&
+                                                      std::is_nothrow_copy_constructible_v<KeyEqual> &&
+                                                      std::is_nothrow_swappable_v<Hash> &&
+                                                      std::is_nothrow_swappable_v<KeyEqual>) {
+        static_assert(!noexcept(*this = std::move(other)) || std::is_nothrow_swappable_v<index_type>);
+        if (this != &other) {
+            lru_cache taken(std::move(other));
+            swap_with(taken);
+        }
+        return *this;
+    }
+
+    /// Destroys every entry.
+    ~lru_cache() = default;
 
     /**
      * The value cached for `key`, made the most recently used entry; `nullptr` on a miss.
@@ -201,9 +271,13 @@ public:
     [[nodiscard]] const_iterator end() const noexcept { return entries_.end(); }
 
 private:
-    using node_iterator = typename std::list<value_type>::iterator;
-    using index_type = std::unordered_map<const Key*, node_iterator, detail::key_ptr_hash<Key, Hash>,
-                                          detail::key_ptr_equal<Key, KeyEqual>>;
+    // Swapping both containers keeps every node where it is, so each index entry still
+    // points into the list it now shares an object with.
+    void swap_with(lru_cache& other) noexcept(std::is_nothrow_swappable_v<index_type>) {
+        std::swap(capacity_, other.capacity_);
+        entries_.swap(other.entries_);
+        index_.swap(other.index_);
+    }
 
     // One lookup for every member: a const_iterator of the index still holds a mutable
     // node_iterator, which is all get() and put() need to relink or overwrite the entry.
@@ -221,8 +295,10 @@ private:
     }
 
     std::size_t capacity_;
-    std::list<value_type> entries_;  // most recently used first
+    // The index comes first so that a move constructor whose index move throws (copying
+    // a throwing Hash) fails before the entries leave `other`.
     index_type index_;
+    std::list<value_type> entries_;  // most recently used first
 };
 
 }  // namespace ce

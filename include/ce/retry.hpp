@@ -26,23 +26,30 @@ namespace ce {
 /**
  * Exponential backoff: the delay before retry `n` (1 for the first retry) is
  * `initial * multiplier^(n-1)`, capped at `max`. With `multiplier = 1` it is a fixed delay.
+ * A negative `initial` or `max` counts as zero (no wait, as `sleep_for` treats a negative
+ * duration), so a delay is never negative.
  * Any callable `std::chrono::milliseconds(int)` can replace it (linear, jittered, ...):
  *
  * @snippet design_patterns/decorators.cpp backoff-policy
  */
 struct exponential_backoff {
-    std::chrono::milliseconds initial{100};  ///< Delay before the first retry.
+    std::chrono::milliseconds initial{100};  ///< Delay before the first retry; negative counts as 0.
     int multiplier = 2;                      ///< Growth factor per retry; 1 (or less) keeps it fixed.
-    std::chrono::milliseconds max{10'000};   ///< Upper bound of any single delay.
+    std::chrono::milliseconds max{10'000};   ///< Upper bound of any single delay; negative counts as 0.
 
-    /// The delay before retry `retry` (1-based). Never overflows: growth stops at `max`.
+    /// The delay before retry `retry` (1-based), between zero and `max`. Never overflows:
+    /// growth stops at `max`.
     [[nodiscard]] constexpr std::chrono::milliseconds operator()(int retry) const noexcept {
-        std::chrono::milliseconds delay = initial < max ? initial : max;
-        if (multiplier <= 1) {
+        constexpr std::chrono::milliseconds zero{0};
+        // Clamped to [0, max] first: growing a negative delay would run towards the
+        // duration's minimum, which the cap never stops.
+        const std::chrono::milliseconds cap = max < zero ? zero : max;
+        std::chrono::milliseconds delay = initial < zero ? zero : initial < cap ? initial : cap;
+        if (multiplier <= 1 || delay == zero) {  // nothing to grow
             return delay;
         }
-        for (int i = 1; i < retry && delay < max; ++i) {
-            delay = delay > max / multiplier ? max : delay * multiplier;
+        for (int i = 1; i < retry && delay < cap; ++i) {
+            delay = delay > cap / multiplier ? cap : delay * multiplier;
         }
         return delay;
     }

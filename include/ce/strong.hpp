@@ -27,6 +27,19 @@
 
 namespace ce {
 
+namespace detail {
+
+template <class T>
+concept has_three_way = requires(const T& a, const T& b) { a <=> b; };
+
+// What std::pair's synth-three-way needs: <=>, or else a < that yields a bool.
+template <class T>
+concept synth_orderable = has_three_way<T> || requires(const T& a, const T& b) {
+    { a < b } -> std::convertible_to<bool>;
+};
+
+}  // namespace detail
+
 /// Operations policy for ce::strong (the default): equality and ordering only, which is
 /// what identifiers need. Adding two user ids does not compile.
 struct no_arithmetic {};
@@ -45,8 +58,11 @@ struct additive {};
  *   convert into each other, even with the same `T`.
  * - Same size and alignment as `T`, and trivially copyable when `T` is: no space,
  *   no indirection, and copies are plain memory copies.
- * - `==`, `!=`, `<`, `<=`, `>`, `>=` and `<=>` compare the values when `T` supports
- *   them (they are defaulted, hence absent when `T` lacks them).
+ * - Comparisons follow `T`'s, by one rule: `==` and `!=` exist when `T` has `==`;
+ *   `<`, `<=`, `>`, `>=` and `<=>` exist when `T` has `<=>` (with its ordering
+ *   category) or, failing that, `<` (a `std::weak_ordering` built from `<`, as
+ *   `std::pair` does). Each is `constexpr` when `T`'s is, and an ordinary run-time
+ *   comparison when it is not.
  * - `Ops` opts in to arithmetic: ce::no_arithmetic (the default) or ce::additive.
  * - `std::hash` is specialised whenever `std::hash<T>` is enabled, so a strong type
  *   keys an `unordered_map` like its `T` does.
@@ -81,10 +97,27 @@ public:
     /// The wrapped value, read-only; the only way back to `T`.
     [[nodiscard]] constexpr const T& value() const noexcept { return value_; }
 
-    /// Equal when the values are equal.
-    friend constexpr bool operator==(const strong&, const strong&) = default;
-    /// Orders as the values order; absent when `T` has no `<=>`.
-    friend constexpr auto operator<=>(const strong&, const strong&) = default;
+    // Not declared constexpr: a defaulted comparison is constexpr exactly when T's is,
+    // whereas spelling it out would reject every T whose == is not constexpr.
+
+    /// Equal when the values are equal; absent when `T` has no `==`.
+    friend bool operator==(const strong&, const strong&) = default;
+
+    /// Orders as the values order: by `T`'s `<=>`, or by its `<` when it has no `<=>`
+    /// (then a `std::weak_ordering`); absent when `T` has neither.
+    friend constexpr auto operator<=>(const strong& a, const strong& b)
+        requires detail::synth_orderable<T>
+    {
+        if constexpr (detail::has_three_way<T>) {
+            return a.value_ <=> b.value_;
+        } else if (a.value_ < b.value_) {
+            return std::weak_ordering::less;
+        } else if (b.value_ < a.value_) {
+            return std::weak_ordering::greater;
+        } else {
+            return std::weak_ordering::equivalent;
+        }
+    }
 
     // The arithmetic operators are templates whose only parameter defaults to Ops and
     // must be ce::additive: with any other policy they drop out of overload resolution,

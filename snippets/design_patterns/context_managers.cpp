@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <concepts>
 #include <cstddef>
 #include <cstdlib>
 #include <exception>
@@ -12,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -369,6 +371,51 @@ close a.txt
     std::vector<std::string> log;
     process_all({"a.txt", "b.txt", "c.txt"}, log);
     CHECK(joined(log) == expected.substr(1));
+}
+
+namespace {
+
+// [loan]
+// An RAII loan bound to its ledger for life: the reference member makes it
+// move-constructible but not assignable, as a handle bound to its parent often is.
+class loan {
+public:
+    loan(std::vector<std::string>& ledger, std::string item) : ledger_(ledger), item_(std::move(item)) {
+        ledger_.push_back("lend " + item_);
+    }
+    loan(loan&& other) noexcept
+        : ledger_(other.ledger_), item_(std::move(other.item_)), active_(std::exchange(other.active_, false)) {}
+    loan(const loan&) = delete;
+    loan& operator=(const loan&) = delete;
+    loan& operator=(loan&&) = delete;
+    ~loan() {
+        if (active_) {
+            ledger_.push_back("return " + item_);
+        }
+    }
+    [[nodiscard]] const std::string& item() const noexcept { return item_; }
+
+private:
+    std::vector<std::string>& ledger_;
+    std::string item_;
+    bool active_ = true;
+};
+// [loan]
+
+}  // namespace
+
+TEST_CASE("enter_context accepts a resource that moves but cannot be assigned") {
+    // [enter-context-move-constructible]
+    static_assert(std::move_constructible<loan> && !std::is_move_assignable_v<loan>);
+    std::vector<std::string> ledger;
+    {
+        ce::exit_stack stack;
+        const loan& first = stack.enter_context(loan(ledger, "drill"));
+        (void)stack.enter_context(loan(ledger, "ladder"));
+        CHECK(first.item() == "drill");
+    }  // returned in reverse order, each exactly once
+    CHECK(ledger == std::vector<std::string>{"lend drill", "lend ladder", "return ladder", "return drill"});
+    // [enter-context-move-constructible]
 }
 
 TEST_CASE("close() runs every callback after one throws and rethrows the first error") {

@@ -232,6 +232,18 @@ TEST_CASE("exponential backoff grows by its multiplier up to its cap") {
     CHECK(ce::exponential_backoff{.initial = 1ms, .max = 1s}(200) == 1s);  // no overflow
 }
 
+TEST_CASE("a negative delay counts as zero, so backoff never goes negative or overflows") {
+    // [backoff-negative]
+    // A misconfigured policy (a sign error in a config file) waits not at all ...
+    const ce::exponential_backoff negative{.initial = -5ms, .max = 1s};
+    CHECK(negative(1) == 0ms);
+    CHECK(negative(64) == 0ms);  // -5 ms doubled 63 times would overflow
+    // ... and so does a negative cap, like std::this_thread::sleep_for(-1ms).
+    CHECK(ce::exponential_backoff{.initial = 100ms, .max = -1ms}(3) == 0ms);
+    // [backoff-negative]
+    CHECK(ce::exponential_backoff{.initial = std::chrono::milliseconds::min()}(40) == 0ms);
+}
+
 TEST_CASE("retry rejects fewer than one attempt") {
     CHECK_THROWS_AS((void)ce::retry([] {}, 0), ce::usage_error);
 }

@@ -308,6 +308,26 @@ TEST_CASE("a factory runs once for a singleton and on every resolve for a transi
     // [factory-calls]
 }
 
+TEST_CASE("a factory that returns null is an error, not an empty singleton") {
+    // [null-factory]
+    int calls = 0;
+    ce::container c;
+    c.singleton<fakes::outbox>([&calls](ce::container&) {
+        ++calls;
+        return std::shared_ptr<fakes::outbox>();  // say, a plugin lookup that found nothing
+    });
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        CHECK_THROWS_WITH_AS((void)c.resolve<fakes::outbox>(),
+                             "ce::container: the factory for fakes::outbox returned null", ce::usage_error);
+    }
+    CHECK(calls == 2);  // nothing was cached: a fixed registration is picked up next time
+    // [null-factory]
+    c.transient<fakes::email_set>([](ce::container&) { return std::unique_ptr<fakes::email_set>(); });
+    CHECK_THROWS_AS((void)c.resolve<fakes::email_set>(), ce::usage_error);
+    c.singleton<fakes::outbox>([](ce::container&) { return std::make_shared<fakes::outbox>(); });
+    CHECK(c.resolve<fakes::outbox>() != nullptr);
+}
+
 TEST_CASE("a test overrides one registration, like FastAPI's dependency_overrides") {
     // [container-override]
     std::ostringstream smtp_wire;

@@ -15,6 +15,7 @@
 #include <deque>
 #include <functional>
 #include <list>
+#include <memory>
 #include <memory_resource>
 #include <new>
 #include <queue>
@@ -22,6 +23,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -753,6 +755,73 @@ TEST_CASE("a full lru_cache allocates two nodes per new entry and nothing per hi
     CHECK(cache.empty());
     CHECK(cache.capacity() == 64);
 }
+
+TEST_CASE("a copy of an lru_cache is independent of its source and keeps its recency order") {
+    // [lru-copy]
+    auto source = std::make_unique<ce::lru_cache<std::string, int>>(3);
+    source->put("a", 1);
+    source->put("b", 2);
+    source->put("c", 3);
+    ce::lru_cache<std::string, int> copy = *source;  // copies every entry and its index
+    CHECK(*source->get("a") == 1);                   // refreshes "a" in the source only
+    CHECK(recency(*source) == std::vector<std::string>{"a", "c", "b"});
+    source.reset();  // the copy points into nothing the source owned
+
+    CHECK(recency(copy) == std::vector<std::string>{"c", "b", "a"});
+    copy.put("d", 4);  // full: evicts "a", the copy's least recently used entry
+    CHECK_FALSE(copy.contains("a"));
+    CHECK(*copy.get("b") == 2);
+    CHECK(recency(copy) == std::vector<std::string>{"b", "d", "c"});
+    // [lru-copy]
+}
+
+TEST_CASE("copy and move assignment of an lru_cache take capacity, entries and order") {
+    ce::lru_cache<std::string, int> source(2);
+    source.put("x", 1);
+    source.put("y", 2);
+    ce::lru_cache<std::string, int> target(5);
+    target.put("old", 0);
+    target = source;
+    CHECK(target.capacity() == 2);
+    CHECK(recency(target) == std::vector<std::string>{"y", "x"});
+    source.put("z", 3);  // evicts "x" from the source only
+    CHECK(recency(source) == std::vector<std::string>{"z", "y"});
+    CHECK(*target.get("x") == 1);
+    target.put("w", 4);  // evicts "y" from the target only
+    CHECK(recency(target) == std::vector<std::string>{"w", "x"});
+    CHECK(recency(source) == std::vector<std::string>{"z", "y"});
+
+    ce::lru_cache<std::string, int> moved(std::move(target));
+    CHECK(recency(moved) == std::vector<std::string>{"w", "x"});
+    ce::lru_cache<std::string, int> assigned(1);
+    assigned = std::move(moved);
+    CHECK(assigned.capacity() == 2);
+    CHECK(*assigned.get("x") == 1);
+    assigned.put("v", 5);  // the moved index still finds and evicts the right node
+    CHECK(recency(assigned) == std::vector<std::string>{"v", "x"});
+}
+
+TEST_CASE("self-assignment leaves an lru_cache unchanged and usable") {
+    ce::lru_cache<std::string, int> cache(2);
+    cache.put("a", 1);
+    cache.put("b", 2);
+    ce::lru_cache<std::string, int>& same = cache;  // as through a pointer or an alias
+    SUBCASE("copy") { cache = std::as_const(same); }
+    SUBCASE("move") { cache = std::move(same); }
+    CHECK(cache.size() == 2);
+    CHECK(recency(cache) == std::vector<std::string>{"b", "a"});
+    CHECK(*cache.get("a") == 1);
+    cache.put("c", 3);  // evicts "b"
+    CHECK(recency(cache) == std::vector<std::string>{"c", "a"});
+}
+
+// Copying needs copyable entries: with a move-only value the cache is move-only, and
+// the traits say so instead of promising a copy that does not compile.
+static_assert(std::is_copy_constructible_v<ce::lru_cache<std::string, int>>);
+static_assert(std::is_copy_assignable_v<ce::lru_cache<std::string, int>>);
+static_assert(!std::is_copy_constructible_v<ce::lru_cache<int, std::unique_ptr<int>>>);
+static_assert(!std::is_copy_assignable_v<ce::lru_cache<int, std::unique_ptr<int>>>);
+static_assert(std::is_nothrow_move_constructible_v<ce::lru_cache<int, std::unique_ptr<int>>>);
 
 // ---------------------------------------------------------------------------------
 // Iterator invalidation

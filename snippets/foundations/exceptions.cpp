@@ -9,6 +9,7 @@
 #include <exception>
 #include <numeric>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -169,6 +170,39 @@ ce::error: GET /users/42 failed
     } catch (const std::exception& e) {
         CHECK(ce::format_exception_chain(e) == expected.substr(1));
     }
+}
+
+TEST_CASE("a nested exception that holds no cause prints as one entry") {
+    // [chain-without-cause]
+    try {
+        // Outside any handler there is no current exception to nest.
+        std::throw_with_nested(ce::internal_error("ledger out of balance"));
+    } catch (const ce::internal_error& e) {
+        const auto* nested = dynamic_cast<const std::nested_exception*>(&e);
+        REQUIRE(nested != nullptr);
+        CHECK(nested->nested_ptr() == nullptr);  // std::rethrow_if_nested(e) would terminate
+        CHECK(ce::format_exception_chain(e) == "ce::internal_error: ledger out of balance\n");
+    }
+    // [chain-without-cause]
+}
+
+namespace {
+
+// Derives from std::nested_exception itself, which captures whatever is being handled
+// when the object is made: here, nothing.
+class wrapped_failure : public std::runtime_error, public std::nested_exception {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+}  // namespace
+
+TEST_CASE("a class derived from std::nested_exception made outside a handler has no cause") {
+    const wrapped_failure failure("sync failed");
+    REQUIRE(failure.nested_ptr() == nullptr);
+    const std::string chain = ce::format_exception_chain(failure);
+    CHECK(chain.ends_with("wrapped_failure: sync failed\n"));
+    CHECK(chain.find("direct cause") == std::string::npos);
 }
 
 TEST_CASE("the nested cause can be caught by its own type") {

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -52,8 +53,8 @@ TEST_CASE("an event renders as one JSON object per line") {
     // [first-event]
     // [first-event-output]
     constexpr std::string_view expected = R"(
-{"ts":"2026-11-25T20:43:21.123456Z","level":"info","msg":"user logged in","src":"logging.cpp:50","user":"ann","attempt":2,"mfa":true}
-{"ts":"2026-11-25T20:43:21.123456Z","level":"warn","msg":"slow query","src":"logging.cpp:51","table":"orders","ms":812.5,"rows":null}
+{"ts":"2026-11-25T20:43:21.123456Z","level":"info","msg":"user logged in","src":"logging.cpp:51","user":"ann","attempt":2,"mfa":true}
+{"ts":"2026-11-25T20:43:21.123456Z","level":"warn","msg":"slow query","src":"logging.cpp:52","table":"orders","ms":812.5,"rows":null}
 )";
     // [first-event-output]
     CHECK(out.str() == expected.substr(1));
@@ -69,8 +70,8 @@ TEST_CASE("the same event renders as logfmt") {
     // [logfmt]
     // [logfmt-output]
     constexpr std::string_view expected = R"(
-ts=2026-11-25T20:43:21.123456Z level=info msg="user logged in" src=logging.cpp:67 user=ann attempt=2 mfa=true
-ts=2026-11-25T20:43:21.123456Z level=warn msg="slow query" src=logging.cpp:68 table="order lines" ms=812.5 rows=null
+ts=2026-11-25T20:43:21.123456Z level=info msg="user logged in" src=logging.cpp:68 user=ann attempt=2 mfa=true
+ts=2026-11-25T20:43:21.123456Z level=warn msg="slow query" src=logging.cpp:69 table="order lines" ms=812.5 rows=null
 )";
     // [logfmt-output]
     CHECK(out.str() == expected.substr(1));
@@ -219,6 +220,23 @@ TEST_CASE("a disabled level evaluates no arguments") {
     log.debug("cache state", "entries", cache_dump());  // a function call: arguments first
     CHECK(evaluated == 2);                               // evaluated, then thrown away
     // [eager-arguments]
+}
+
+TEST_CASE("CE_LOG evaluates its logger and level expressions exactly once") {
+    std::ostringstream out;
+    // [level-evaluated-once]
+    const ce::logger log{std::make_shared<ce::ostream_sink>(out), {.level = ce::log_level::info}};
+    int level_evaluations = 0;
+    auto level_for = [&level_evaluations](int free_mb) {
+        ++level_evaluations;  // a level computed at the call site, with a side effect
+        return free_mb < 100 ? ce::log_level::warn : ce::log_level::debug;
+    };
+    CE_LOG(log, level_for(50), "disk low");  // enabled: tested, then logged
+    CHECK(level_evaluations == 1);
+    CE_LOG(log, level_for(500), "disk fine");  // disabled: tested only
+    CHECK(level_evaluations == 2);
+    CHECK(parse_lines(out.str()).size() == 1);
+    // [level-evaluated-once]
 }
 
 TEST_CASE("the threshold is shared by a logger and its children") {
@@ -427,6 +445,10 @@ public:
         const std::lock_guard lock(mutex_);
         return flushes_;
     }
+    [[nodiscard]] std::vector<std::string> lines() {
+        const std::lock_guard lock(mutex_);
+        return lines_;
+    }
 
 private:
     std::mutex mutex_;
@@ -450,6 +472,91 @@ TEST_CASE("flush on an async sink returns once the worker has written every queu
     queue->close();  // idempotent
     log.info("after close");  // written straight through: nothing is lost
     CHECK(memory->size() == 101);
+}
+
+namespace {
+
+// Holds the first write (the async worker's) until a second line arrives, which only a
+// write that bypasses the queue can deliver meanwhile, or until a deadline passes; then
+// records both in the order they finish.
+class first_write_gate final : public ce::log_sink {
+public:
+    void write(std::string_view line) override {
+        std::unique_lock lock(mutex_);
+        ++calls_;
+        changed_.notify_all();
+        if (calls_ == 1) {
+            changed_.wait_for(lock, 300ms, [this] { return calls_ > 1; });
+        }
+        lines_.emplace_back(line);
+    }
+    void wait_for_first_write() {
+        std::unique_lock lock(mutex_);
+        changed_.wait(lock, [this] { return calls_ > 0; });
+    }
+    [[nodiscard]] std::vector<std::string> lines() {
+        const std::lock_guard lock(mutex_);
+        return lines_;
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    int calls_ = 0;
+    std::vector<std::string> lines_;
+};
+
+}  // namespace
+
+TEST_CASE("close() keeps a thread's lines in order when it begins while they are queued") {
+    // [async-close-order]
+    auto downstream = std::make_shared<first_write_gate>();
+    auto queue = std::make_shared<ce::async_sink>(downstream, ce::async_options{.capacity = 1});
+    std::jthread producer([&queue] {
+        for (const std::string_view line : {"1\n", "2\n", "3\n"}) {
+            queue->write(line);  // 2 waits in the queue, 3 for room in it
+        }
+    });
+    downstream->wait_for_first_write();  // the worker is writing 1
+    queue->close();  // 2 and 3 are still this producer's, and come after 1
+    producer.join();
+    CHECK(downstream->lines() == std::vector<std::string>{"1\n", "2\n", "3\n"});
+    // [async-close-order]
+}
+
+TEST_CASE("threads writing while close() drains keep their own order and lose nothing") {
+    constexpr int producers = 4;
+    constexpr int per_producer = 400;
+    for (int round = 0; round < 5; ++round) {
+        auto memory = std::make_shared<memory_sink>();
+        auto queue = std::make_shared<ce::async_sink>(memory, ce::async_options{.capacity = 8});
+        std::latch started(producers + 1);
+        {
+            std::vector<std::jthread> threads;
+            threads.reserve(producers);
+            for (int p = 0; p < producers; ++p) {
+                threads.emplace_back([&queue, &started, p] {
+                    started.arrive_and_wait();
+                    for (int seq = 0; seq < per_producer; ++seq) {
+                        queue->write(std::to_string(p) + ' ' + std::to_string(seq) + '\n');
+                    }
+                });
+            }
+            started.arrive_and_wait();
+            std::this_thread::sleep_for(std::chrono::microseconds(100 * round));
+            queue->close();  // somewhere in the middle of the writes, or after them
+        }
+        const std::vector<std::string> lines = memory->lines();
+        CHECK(lines.size() == producers * per_producer);
+        std::vector<int> next_seq(producers, 0);
+        for (const std::string& line : lines) {
+            std::istringstream fields(line);
+            int p = 0;
+            int seq = 0;
+            fields >> p >> seq;
+            CHECK(seq == next_seq.at(static_cast<std::size_t>(p))++);
+        }
+    }
 }
 
 namespace {
@@ -524,6 +631,17 @@ TEST_CASE("a file_sink appends whole lines to a file") {
     // [file-sink]
     std::filesystem::remove(path);
     CHECK_THROWS_AS(ce::file_sink(path / "no" / "such" / "dir"), ce::usage_error);
+}
+
+TEST_CASE("a file_sink reports a line lost to a full disk, however short") {
+    // [file-sink-full-disk]
+    ce::file_sink full(std::filesystem::path("/dev/full"));  // every write fails: ENOSPC
+    auto log_one_line = [&full] {
+        full.write("{\"msg\":\"short\"}\n");  // fits the stdio buffer
+        full.flush();                           // which cannot reach the disk
+    };
+    CHECK_THROWS_WITH_AS(log_one_line(), doctest::Contains("No space left on device"), ce::transient_error);
+    // [file-sink-full-disk]
 }
 
 // Counts every allocation through the replaceable global operator new. ThreadSanitizer's

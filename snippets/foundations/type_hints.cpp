@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <compare>
 #include <concepts>
 #include <cstddef>
 #include <functional>
@@ -257,6 +258,80 @@ TEST_CASE("a strong type opts in to arithmetic and hashes like its value") {
     const std::map<order_id, cents> totals{{order_id{10}, cents{500}}, {order_id{3}, cents{80}}};
     CHECK(totals.begin()->first == order_id{3});
     // [strong-ops]
+}
+
+namespace {
+
+// [strong-comparison-rule]
+// A type from older code: == and < only, neither constexpr, and no <=>.
+struct legacy_version {
+    int major = 0;
+    int minor = 0;
+    friend bool operator==(const legacy_version& a, const legacy_version& b) {
+        return a.major == b.major && a.minor == b.minor;
+    }
+    friend bool operator<(const legacy_version& a, const legacy_version& b) {
+        return a.major < b.major || (a.major == b.major && a.minor < b.minor);
+    }
+};
+
+// A type with == and nothing to order by.
+struct colour {
+    int rgb = 0;
+    friend bool operator==(const colour&, const colour&) = default;
+};
+
+template <class T>
+concept orderable = requires(const T& a, const T& b) {
+    { a < b } -> std::convertible_to<bool>;
+    a <=> b;
+};
+// [strong-comparison-rule]
+
+// A C++20 type whose == and <=> exist but are not constexpr.
+struct ticket {
+    int number = 0;
+    friend bool operator==(const ticket& a, const ticket& b) noexcept { return a.number == b.number; }
+    friend std::strong_ordering operator<=>(const ticket& a, const ticket& b) noexcept {
+        return a.number <=> b.number;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("a strong type compares and orders exactly when its value type does") {
+    // [strong-comparison-rule-check]
+    using version = ce::strong<legacy_version, struct version_tag>;
+    using paint = ce::strong<colour, struct paint_tag>;
+
+    // <=> when T has one; otherwise synthesised from T's <, as std::pair does.
+    static_assert(orderable<version> && std::totally_ordered<version>);
+    static_assert(std::same_as<std::compare_three_way_result_t<version>, std::weak_ordering>);
+    static_assert(std::same_as<std::compare_three_way_result_t<accounts::user_id>, std::strong_ordering>);
+    // == when T has it; no ordering when T has neither < nor <=>.
+    static_assert(std::equality_comparable<paint> && !orderable<paint>);
+
+    const version v1_2{{1, 2}};
+    const version v1_10{{1, 10}};
+    CHECK(v1_2 < v1_10);
+    CHECK(v1_10 >= v1_2);
+    CHECK(v1_2 != v1_10);
+    CHECK((v1_2 <=> version{{1, 2}}) == 0);
+    CHECK(paint{{0xff0000}} != paint{{0x00ff00}});
+    // [strong-comparison-rule-check]
+}
+
+TEST_CASE("a strong type compares at run time when T's comparisons are not constexpr") {
+    using seat = ce::strong<ticket, struct seat_tag>;
+    const seat first{{1}};
+    const seat second{{2}};
+    CHECK(first == seat{{1}});
+    CHECK(first != second);
+    CHECK(first < second);
+    CHECK((second <=> first) == std::strong_ordering::greater);
+    // ... and in constant expressions when they are.
+    static_assert(accounts::user_id{1} < accounts::user_id{2});
+    static_assert(accounts::user_id{1} == accounts::user_id{1});
 }
 
 TEST_CASE("optional and variant make absence and alternatives part of the type") {
