@@ -163,10 +163,13 @@ def run_tests(preset: str, build_dir: Path, tests: list[Test]) -> tuple[dict[str
             passed = case.get("status") == "run" and case.find("failure") is None
             case_output = case.findtext("system-out") or ""
             entry: dict = {"passed": passed}
-            match = DOCTEST_SUMMARY.search(case_output)
-            if match:
-                entry["cases"], entry["skipped"], entry["assertions"] = map(int, match.groups())
-            skipped = [{"name": name, "why": why.strip()} for name, why in SKIPPED_CASE.findall(case_output)]
+            # The last summary is the test's own: a child process it starts prints first.
+            summaries = DOCTEST_SUMMARY.findall(case_output)
+            if summaries:
+                entry["cases"], entry["skipped"], entry["assertions"] = map(int, summaries[-1])
+            # A child process of the same binary names the same skipped cases again.
+            skipped = [{"name": name, "why": why.strip()}
+                       for name, why in dict.fromkeys(SKIPPED_CASE.findall(case_output))]
             if skipped:
                 entry["skipped_cases"] = skipped
             unexplained = [s["name"] for s in skipped if not s["why"]]
