@@ -2,6 +2,7 @@
 (Makefile) runs `sphinx-build -c . docs build/html` after the snippets were verified and
 Doxygen wrote build/doxygen/xml."""
 
+import hashlib
 import sys
 from pathlib import Path
 
@@ -31,6 +32,9 @@ breathe_show_include = True
 
 # The snippet directive reads sources and this build's verification results; the
 # chapters, in book order, make the home page's map (unwritten ones show as such).
+# Every page is re-read when the extensions that render it change, as when conf.py does.
+ce_extensions_digest = hashlib.sha256(
+    b"".join(p.read_bytes() for p in sorted((ROOT / "docs" / "_ext").glob("*.py")))).hexdigest()
 ce_snippet_root = str(ROOT / "snippets")
 ce_verify_root = str(ROOT / "build" / "verify")
 ce_bench_results = str(ROOT / "build" / "bench" / "results")

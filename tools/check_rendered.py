@@ -31,6 +31,8 @@ LISTING = re.compile(r'<div class="(?:[^"]*\s)?ce-listing[\s"]')
 def visible_prose(html: str) -> str:
     """A page's text as a reader sees it, minus code (listings and signatures keep
     their backslashes and at-signs)."""
+    main = re.search(r'<article\b[^>]*role="main"[^>]*>(.*?)</article>', html, flags=re.S)
+    html = main.group(1) if main else html  # the page's own content, not the theme's
     html = re.sub(r"<(script|style|pre)\b.*?</\1>", " ", html, flags=re.S)
     html = re.sub(r"<code\b.*?</code>", " ", html, flags=re.S)
     text = re.sub(r"<[^>]+>", " ", html)

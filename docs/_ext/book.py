@@ -266,6 +266,7 @@ def rewrite_aggregates(app: Sphinx, env) -> list[str]:
 
 def setup(app: Sphinx) -> dict:
     app.add_config_value("ce_chapter_titles", [], "env")
+    app.add_config_value("ce_extensions_digest", "", "env")  # conf.py: a hash of docs/_ext
     app.add_domain(BookCPPDomain, override=True)
     app.add_node(report_placeholder)
     app.add_node(map_placeholder)
