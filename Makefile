@@ -16,9 +16,21 @@ DEB_PACKAGES := cmake ninja-build g++-12 clang-19 libclang-rt-19-dev clang-tidy-
   doxygen python3 python3-sphinx python3-breathe furo python3-sphinx-copybutton \
   python3-structlog python3-tenacity python3-fastapi python3-starlette python3-httpx \
   chromium nodejs
+# Every step records its seconds in build/timings.json under this run's name, and make test
+# and make book end with the table (tools/timings.py). A make started inside a step (the
+# live-rebuild server's make html, make booktests) records nothing: the step around it does.
+ifeq ($(origin CE_TIMINGS_RUN),environment)
+export CE_TIMINGS_RUN := off
+else
+export CE_TIMINGS_RUN := $(shell date +%s%N)
+endif
+# "t0=...; <command> && $(recorded) <step>" adds the command's wall time as <step>.
+started := t0=$$(date +%s.%N)
+recorded = $(PY) tools/timings.py record
+
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: book deps lint verify api html serve test booktests bench edit-time clean
+.PHONY: book deps lint verify api html serve test booktests bench edit-time build-profile clean
 .DEFAULT_GOAL := book
 
 ## deps: install every Debian package the project needs (a no-op when all are present)
@@ -39,7 +51,7 @@ deps:
 
 ## lint: the book's lints (pasted code, regions, orphans, API pages)
 lint: deps
-	@$(PY) tools/book_lint.py
+	@$(started); $(PY) tools/book_lint.py && $(recorded) "book lints" $$t0
 
 ## verify: build every preset and run the tests whose inputs changed
 verify: deps lint
@@ -47,19 +59,21 @@ verify: deps lint
 
 ## api: Doxygen XML for Breathe (warnings are errors)
 api: deps
-	@$(PY) tools/api_docs.py
+	@$(started); $(PY) tools/api_docs.py && $(recorded) Doxygen $$t0
 
 ## html: render the book. An incremental build can trip over its own saved state (an
 ## entity moved between pages); on failure, rebuild once from a clean environment, which
 ## also keeps an old warning from hiding behind an up-to-date page.
 html: deps verify api
-	@$(SPHINX) -b html docs build/html || { echo "html: rebuilding from a clean environment"; \
-	  rm -rf build/doctrees; $(SPHINX) -E -b html docs build/html || { rm -rf build/doctrees; exit 1; }; }
+	@$(started); $(SPHINX) -b html docs build/html || { echo "html: rebuilding from a clean environment"; \
+	  rm -rf build/doctrees; $(SPHINX) -E -b html docs build/html || { rm -rf build/doctrees; exit 1; }; }; \
+	  $(recorded) Sphinx $$t0
 	@echo "book: build/html/index.html"
 
 ## book: verify every snippet, then render the book into build/html
 book: html
 	@$(PY) tools/check_rendered.py
+	@$(PY) tools/timings.py report
 
 ## serve: the book on http://127.0.0.1:8000, rebuilt when a snippet, header or page changes
 serve: book
@@ -69,11 +83,13 @@ serve: book
 test: deps lint
 	@$(PY) tools/tree_snapshot.py save
 	@$(PY) tools/verify.py --all $(PRESETS)
-	@$(PY) tools/api_docs.py
-	@$(SPHINX) -E -b html docs build/html || { rm -f build/doctrees/environment.pickle; exit 1; }
-	@$(MAKE) --no-print-directory booktests
+	@$(started); $(PY) tools/api_docs.py && $(recorded) Doxygen $$t0
+	@$(started); $(SPHINX) -E -b html docs build/html || { rm -f build/doctrees/environment.pickle; exit 1; }; \
+	  $(recorded) Sphinx $$t0
+	@$(started); $(MAKE) --no-print-directory booktests && $(recorded) "book tests (browser, live rebuild, lints)" $$t0
 	@$(PY) tools/check_rendered.py
 	@$(PY) tools/tree_snapshot.py check
+	@$(PY) tools/timings.py report
 
 ## booktests: the tests of the book itself (tests/)
 booktests: deps
@@ -87,6 +103,11 @@ bench: deps
 ## edit-time: measure the time from saving a snippet to its re-verified page
 edit-time: book
 	@$(PY) tools/edit_time.py
+
+## build-profile: the marginal cost of a topic, from clean verifies of a synthetic book
+## (copies of the real topics in a scratch tree under build/profile, ccache off)
+build-profile: deps
+	@$(PY) tools/timings.py profile $(PROFILE_TOPICS)
 
 clean:
 	rm -rf build docs/_generated

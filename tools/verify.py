@@ -23,13 +23,18 @@ import os
 import re
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import timings
+
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "build"
 VERIFY = BUILD / "verify"
+# Seconds per preset and step, for the table at the end of make test and make book.
+TIMES: dict[str, dict[str, float]] = {}
 DOCTEST_SUMMARY = re.compile(r"\[doctest\] test cases:\s*(\d+)\s*\|\s*\d+ passed\s*\|\s*\d+ failed\s*\|"
                              r"\s*(\d+) skipped.*?\n\[doctest\] assertions:\s*(\d+)", re.S)
 # Printed by tests/doctest_main.cpp for each case a build skips, with its reason.
@@ -155,7 +160,10 @@ def run_tests(preset: str, build_dir: Path, tests: list[Test]) -> tuple[dict[str
     names = "|".join(re.escape(t.name) for t in tests)
     cmd = ["ctest", "--preset", preset, "-j", str(os.cpu_count() or 2),
            "-R", f"^({names})$", "--output-junit", str(junit)]
+    start = time.monotonic()
     result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    times = TIMES.setdefault(preset, {})
+    times["ctest"] = time.monotonic() - start
     output = f"+ {' '.join(cmd[:4])} ({len(tests)} tests)\n{result.stdout}{result.stderr}"
     results: dict[str, dict] = {}
     if junit.exists():
@@ -180,6 +188,8 @@ def run_tests(preset: str, build_dir: Path, tests: list[Test]) -> tuple[dict[str
                                   "reason: add * doctest::description(\"...\") to the case\n"
                                   for name in unexplained)
             results[case.get("name")] = entry
+            kind = "tidy" if case.get("name", "").startswith("tidy.") else "tests"
+            times[kind] = times.get(kind, 0.0) + float(case.get("time") or 0)
     for t in tests:  # a test that left no result did not pass
         results.setdefault(t.name, {"passed": False})
     return results, output
@@ -188,13 +198,18 @@ def run_tests(preset: str, build_dir: Path, tests: list[Test]) -> tuple[dict[str
 def build_preset(preset: str) -> tuple[bool, str]:
     build_dir = BUILD / preset
     log = ""
+    times = TIMES.setdefault(preset, {})
+    start = time.monotonic()
     cache = build_dir / "CMakeCache.txt"
     presets_file = ROOT / "CMakePresets.json"
     if not (build_dir / "build.ninja").exists() or cache.stat().st_mtime < presets_file.stat().st_mtime:
         ok, log = run(["cmake", "--preset", preset])
         if not ok:
             return False, log
+    times["configure"] = time.monotonic() - start
+    start = time.monotonic()
     ok, out = run(["cmake", "--build", "--preset", preset])
+    times["compile"] = time.monotonic() - start
     return ok, log + out
 
 
@@ -283,15 +298,23 @@ def main() -> int:
     parser.add_argument("preset", nargs="*", help="presets to verify (default: all)")
     opts = parser.parse_args()
     chosen = opts.preset or list(presets())
+    start = time.monotonic()
+    try:
+        return verify(chosen, opts.all)
+    finally:
+        timings.record_presets({p: TIMES[p] for p in chosen if p in TIMES}, time.monotonic() - start)
+
+
+def verify(chosen: list[str], everything: bool) -> int:
     for preset, (ok, log) in zip(chosen, each_preset(chosen, build_preset)):
-        if not ok or opts.all:
+        if not ok or everything:
             print(log, end="", flush=True)
         if not ok:
             print(f"verify: {preset}: the build failed (above)", file=sys.stderr)
             return 1
     passed = failed = 0
-    for preset, (p, f, log) in zip(chosen, each_preset(chosen, test_preset, opts.all)):
-        if f or opts.all:
+    for preset, (p, f, log) in zip(chosen, each_preset(chosen, test_preset, everything)):
+        if f or everything:
             print(log, end="", flush=True)
         else:
             print(f"verify: {preset}: {p} tests passed" if p else f"verify: {preset}: up to date", flush=True)
