@@ -78,17 +78,16 @@ def report() -> int:
         return 0
     lines = ["", "Where the time went (seconds; the presets build and test concurrently, so their "
              "rows overlap;", "tests and clang-tidy add up each test's own time, two tests at a time):"]
+    width = max([len(p) for p in data["presets"]] + [len(name) for name, _ in data["steps"]] + [5])
     if data["presets"]:
-        width = max(len(p) for p in data["presets"])
         lines.append(f"  {'':{width}}" + "".join(f"{title:>12}" for _, title in COLUMNS))
         for preset, t in data["presets"].items():
             cells = "".join(f"{t[key]:>12.1f}" if key in t else f"{'-':>12}" for key, _ in COLUMNS)
             lines.append(f"  {preset:{width}}{cells}")
-    width = max((len(name) for name, _ in data["steps"]), default=0)
     for name, seconds in data["steps"]:
-        lines.append(f"  {name:{width}}  {seconds:8.1f}")
+        lines.append(f"  {name:{width}}{seconds:12.1f}")
     total = sum(seconds for _, seconds in data["steps"])
-    lines.append(f"  {'total':{width}}  {total:8.1f}")
+    lines.append(f"  {'total':{width}}{total:12.1f}")
     print("\n".join(lines), flush=True)
     return 0
 
