@@ -145,9 +145,19 @@ bind -t tmpfs -o mode=1777,nosuid,nodev shm "$ROOT/dev/shm"
 
 in_root() { chroot "$ROOT" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"; }
 
+# Certificate authorities this host's administrator added (update-ca-certificates), so a
+# network that inspects TLS reaches the npm registry from the root as it does from here.
+# A machine on the open Internet has none, and the root then gets none.
+LOCAL_CAS=$(find /usr/local/share/ca-certificates -name '*.crt' 2>/dev/null || true)
+if [ -n "$LOCAL_CAS" ]; then
+  say "trusting this host's locally added certificate authorities"
+  cp -a /usr/local/share/ca-certificates/. "$ROOT/usr/local/share/ca-certificates/"
+fi
+
 say "installing the stock packages: $STOCK"
 in_root apt-get update -qq
 in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $STOCK
+[ -z "$LOCAL_CAS" ] || in_root update-ca-certificates >/dev/null
 
 # A reader: an ordinary user who may use sudo (make deps installs through it).
 in_root useradd --create-home --shell /bin/bash "$READER"
