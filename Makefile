@@ -30,7 +30,7 @@ recorded = $(PY) tools/timings.py record
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: book deps lint verify api html serve test booktests bench edit-time build-profile clean
+.PHONY: book deps lint verify api html serve test booktests bench edit-time build-profile fresh-check clean
 .DEFAULT_GOAL := book
 
 ## deps: install every Debian package the project needs (a no-op when all are present)
@@ -99,6 +99,11 @@ booktests: deps
 bench: deps
 	@for p in bench-gcc bench-clang; do cmake --preset $$p >/dev/null && cmake --build --preset $$p || exit 1; done
 	@$(PY) tools/bench.py bench-gcc bench-clang
+
+## fresh-check: make test in a bare Debian 12 root (debootstrap), as a reader's stock
+## machine would run it; slow (an hour or more), run before a release (README)
+fresh-check:
+	@tools/fresh_debian.sh
 
 ## edit-time: measure the time from saving a snippet to its re-verified page
 edit-time: book
