@@ -49,6 +49,7 @@ set(CE_TEST_ENVIRONMENT
 ce_add_snippet(<chapter>/<topic>
                [THREADED]
                [LIBS <target>...]
+               [PYTHON_MODULE <name>]
                [COMPILE_FAIL <region> <regex> [<region> <regex>...]])
 
 Builds snippets/<chapter>/<topic>.cpp as a doctest executable, registers it as the
@@ -59,10 +60,13 @@ itself with assert); and for each COMPILE_FAIL pair registers
 compile_fail.<chapter>.<topic>.<region>: the file compiled with
 -DCE_COMPILE_FAIL_<REGION> must fail, with a diagnostic matching <regex> that points
 into that region. THREADED adds the snippet to the ThreadSanitizer tree (every snippet
-of a chapter in CE_THREADED_CHAPTERS is threaded already).
+of a chapter in CE_THREADED_CHAPTERS is threaded already). PYTHON_MODULE builds the same
+source, with CE_PYTHON_MODULE defined, as the CPython extension module <name> (pybind11),
+without sanitizers so that the plain interpreter can load it, and runs the .py with
+CE_PYTHON_MODULE_DIR set to the module's folder.
 ]=]
 function(ce_add_snippet path)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "THREADED" "" "LIBS;COMPILE_FAIL")
+  cmake_parse_arguments(PARSE_ARGV 1 arg "THREADED" "PYTHON_MODULE" "LIBS;COMPILE_FAIL")
   if(arg_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "ce_add_snippet(${path}): unknown arguments ${arg_UNPARSED_ARGUMENTS}")
   endif()
@@ -83,6 +87,9 @@ function(ce_add_snippet path)
       add_test(NAME python.${chapter}.${topic}
         COMMAND ${Python3_EXECUTABLE} -P -X dev -W error ${py})
       set_tests_properties(python.${chapter}.${topic} PROPERTIES LABELS "python;${chapter}")
+      if(arg_PYTHON_MODULE)
+        ce_add_python_module(${chapter} ${topic} ${arg_PYTHON_MODULE} ${src})
+      endif()
     endif()
   endif()
 
@@ -130,6 +137,23 @@ function(ce_add_snippet path)
     set_tests_properties(compile_fail.${chapter}.${topic}.${region} PROPERTIES
       LABELS "compile_fail;${chapter}")
   endwhile()
+endfunction()
+
+# The extension module of ce_add_snippet(... PYTHON_MODULE <name>): the snippet's own
+# source compiled with CE_PYTHON_MODULE, the book's warnings and no sanitizer (an
+# ASan-built module cannot be loaded into an uninstrumented python without preloading
+# libasan). The Python test finds it through CE_PYTHON_MODULE_DIR.
+function(ce_add_python_module chapter topic name src)
+  find_package(Python3 REQUIRED COMPONENTS Interpreter Development.Module)
+  find_package(pybind11 CONFIG REQUIRED)
+  set(target python_module.${chapter}.${topic})
+  set(dir ${CMAKE_BINARY_DIR}/python_modules/${chapter}/${topic})
+  pybind11_add_module(${target} MODULE ${src})
+  set_target_properties(${target} PROPERTIES OUTPUT_NAME ${name} LIBRARY_OUTPUT_DIRECTORY ${dir})
+  target_compile_definitions(${target} PRIVATE CE_PYTHON_MODULE)
+  # Optimised even in a Debug tree: the Python side times it.
+  target_compile_options(${target} PRIVATE -O2 -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Werror)
+  set_tests_properties(python.${chapter}.${topic} PROPERTIES ENVIRONMENT "CE_PYTHON_MODULE_DIR=${dir}")
 endfunction()
 
 # Fails the configuration when a file under snippets/ was never registered: a snippet

@@ -83,6 +83,8 @@ class Test:
     def __init__(self, raw: dict, build_dir: Path):
         self.name: str = raw["name"]
         self.command: list[str] = raw.get("command", [])
+        self.environment: list[str] = next(
+            (p.get("value", []) for p in raw.get("properties", []) if p.get("name") == "ENVIRONMENT"), [])
         parts = self.name.split(".")
         self.kind = parts[0]
         # The snippet file the test checks, as "<chapter>/<topic>.<ext>".
@@ -113,7 +115,15 @@ class Test:
                 digest.update((ROOT / "tools" / "compile_fail.py").read_bytes())
             return "src:" + digest.hexdigest()
         if self.kind == "python":
-            return "src:" + sha256(self.source())
+            # A Python snippet that imports the topic's extension module reruns when the
+            # module was rebuilt.
+            modules = ""
+            for variable in self.environment:
+                if variable.startswith("CE_PYTHON_MODULE_DIR="):
+                    for built in sorted(Path(variable.partition("=")[2]).glob("*.so")):
+                        st = built.stat()
+                        modules += f":{built.name}:{st.st_mtime_ns}:{st.st_size}"
+            return "src:" + sha256(self.source()) + modules
         return "always"
 
 
