@@ -15,7 +15,7 @@ DEB_PACKAGES := cmake ninja-build g++-12 clang-19 libclang-rt-19-dev clang-tidy-
   doctest-dev libfmt-dev nlohmann-json3-dev libspdlog-dev libbenchmark-dev \
   doxygen python3 python3-sphinx python3-breathe furo python3-sphinx-copybutton \
   python3-structlog python3-tenacity python3-fastapi python3-starlette python3-httpx \
-  chromium nodejs
+  python3-clang-19 libclang1-19 chromium nodejs
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: book deps lint verify api html serve test booktests bench edit-time clean
