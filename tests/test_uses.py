@@ -74,7 +74,7 @@ class Analysis(unittest.TestCase):
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def analyse(self) -> dict:
-        return uses.cached(self.source, "demo/topic.cpp", [self.database], self.cache, self.dir)
+        return uses.cached(self.source, "demo/topic.cpp", [self.database], self.cache)
 
     def test_a_region_uses_what_its_file_declares_elsewhere_and_needs_its_includes(self) -> None:
         found = self.analyse()["regions"]

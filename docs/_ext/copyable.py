@@ -54,10 +54,9 @@ def analysis_for(env, snippet: str, source: Path) -> dict:
     memo = env.app.__dict__.setdefault("ce_uses_memo", {})
     if snippet not in memo:
         config = env.config
-        root = Path(env.srcdir).parent
         listed = config.ce_compile_databases
         databases = [Path(d) for d in (listed.split(",") if isinstance(listed, str) else listed)]
-        memo[snippet] = uses.cached(source, snippet, databases, Path(config.ce_uses_cache), root,
+        memo[snippet] = uses.cached(source, snippet, databases, Path(config.ce_uses_cache),
                                     allow_stale=config.ce_allow_pending)
     return memo[snippet]
 

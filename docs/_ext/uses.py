@@ -36,7 +36,7 @@ from pathlib import Path
 import regions
 
 LIBCLANG = "/usr/lib/llvm-19/lib/libclang-19.so.1"
-FORMAT = 3  # bump when the cached result's shape or meaning changes
+FORMAT = 5  # bump when the cached result's shape or meaning changes
 COMPILE_FAIL_BLOCK = re.compile(r"^\s*#\s*ifdef\s+(CE_COMPILE_FAIL_\w+)\s*$")
 # The #include lines become a precompiled preamble in which function bodies are skipped:
 # the first parse costs about as much as a compile, and the reparse for each
@@ -169,11 +169,18 @@ class _Parse:
         if cursor.kind in (ck.TEMPLATE_TYPE_PARAMETER, ck.TEMPLATE_NON_TYPE_PARAMETER,
                            ck.TEMPLATE_TEMPLATE_PARAMETER, ck.PARM_DECL):
             return None
+        records = (ck.STRUCT_DECL, ck.CLASS_DECL, ck.UNION_DECL, ck.CLASS_TEMPLATE,
+                   ck.CLASS_TEMPLATE_PARTIAL_SPECIALIZATION)
         current = cursor
         for _ in range(64):
             parent = current.semantic_parent
+            lexical = current.lexical_parent
+            if lexical is not None and lexical.kind in records and (parent is None or parent.kind in scopes):
+                parent = lexical  # a friend defined in a class belongs to the class
             if parent is None or parent.kind in scopes:
-                return current
+                unnamed = not current.spelling or current.kind in (
+                    ck.USING_DIRECTIVE, ck.LINKAGE_SPEC, ck.STATIC_ASSERT, ck.UNEXPOSED_DECL)
+                return None if unnamed else current
             if parent.kind in local:
                 return None
             current = parent
@@ -319,7 +326,11 @@ def analyse(source: Path, snippet: str, flags: list[str]) -> dict:
     result: dict[str, dict] = {}
     for name, region in found.items():
         lines = range(region.start + 1, region.end)
+        # Declared in the region: a declaration of the entity there (a definition after a
+        # forward declaration, too), or its first declaration lies there (libclang has no
+        # declaration cursor for `struct tag` written inside a template argument).
         shows = {key for line in lines for key in declared.get(line, [])}
+        shows |= {key for key in names if key[0] == main.main and region.start < key[1] < region.end}
         uses, include_lines, using_lines = set(), set(), set()
         for line in lines:
             for item in used.get(line, []):
@@ -345,18 +356,20 @@ def analyse(source: Path, snippet: str, flags: list[str]) -> dict:
     return {"regions": result, "files": files, "cpu_seconds": round(time.process_time() - started, 3)}
 
 
-def _file_stamp(path: str, root: Path) -> str:
+def _file_stamp(path: str) -> str:
+    """What identifies a header's version: its hash, or for the system's headers (which
+    change only with a package) its size and mtime, much cheaper to check."""
     p = Path(path)
     try:
-        if root in p.parents:
-            return "sha256:" + hashlib.sha256(p.read_bytes()).hexdigest()
-        st = p.stat()
-        return f"stat:{st.st_size}:{st.st_mtime_ns}"
+        if p.is_relative_to("/usr"):
+            st = p.stat()
+            return f"stat:{st.st_size}:{st.st_mtime_ns}"
+        return "sha256:" + hashlib.sha256(p.read_bytes()).hexdigest()
     except OSError:
         return "missing"
 
 
-def cached(source: Path, snippet: str, databases: list[Path], cache_dir: Path, root: Path,
+def cached(source: Path, snippet: str, databases: list[Path], cache_dir: Path,
            allow_stale: bool = False) -> dict:
     """The snippet's analysis, parsed again only when the source, the flags or a header
     it reads changed. With ``allow_stale`` a previous analysis of an older version is
@@ -369,12 +382,12 @@ def cached(source: Path, snippet: str, databases: list[Path], cache_dir: Path, r
     flags, database = compile_flags(databases, source, snippet)
     if (previous and previous.get("format") == FORMAT and previous.get("sha256") == digest
             and previous.get("flags") == flags
-            and all(_file_stamp(f, root) == stamp for f, stamp in previous.get("stamps", {}).items())):
+            and all(_file_stamp(f) == stamp for f, stamp in previous.get("stamps", {}).items())):
         return previous
     analysis = analyse(source, snippet, flags)
     analysis.update({
         "format": FORMAT, "sha256": digest, "flags": flags, "database": database,
-        "stamps": {f: _file_stamp(f, root) for f in analysis.pop("files")},
+        "stamps": {f: _file_stamp(f) for f in analysis.pop("files")},
     })
     cache.parent.mkdir(parents=True, exist_ok=True)
     tmp = cache.with_suffix(".tmp")
@@ -391,7 +404,7 @@ def main(argv: list[str]) -> int:
     databases, snippets = [Path(d) for d in rest[:split]], rest[split + 1:]
     for snippet in snippets:
         started = time.monotonic()
-        result = cached(Path(root) / snippet, snippet, databases, Path(cache_dir), Path(root).parent)
+        result = cached(Path(root) / snippet, snippet, databases, Path(cache_dir))
         took = time.monotonic() - started
         print(f"{snippet}: {took:.2f} s wall, {result['cpu_seconds']} s CPU when parsed")
         for name, region in result["regions"].items():

@@ -30,10 +30,12 @@
 
 namespace shop {
 
+// [user]
 struct user {
     std::string name;
     int age = 0;
 };
+// [user]
 
 // [higher-order]
 struct order {
@@ -195,6 +197,7 @@ private:
 };
 // [memoize]
 
+// [counted]
 // Counts the live objects of its kind, to watch what a closure refers to without ever
 // touching a dead object.
 class counted {
@@ -214,6 +217,7 @@ private:
     std::string name_;
     int* live_;
 };
+// [counted]
 
 // [dangling-capture]
 // Handlers run later, long after the function that subscribed them has returned.
@@ -529,6 +533,7 @@ constexpr bool asan_build = false;
 constexpr bool asan_build = false;
 #endif
 
+// [run-dangling-child]
 constexpr const char* dangling_child_case =
     "child process entry: calls a dangling handler when CE_CHILD is set";
 
@@ -550,6 +555,7 @@ child_result run_dangling_child() {
     const int status = child.wait();
     return {status, std::move(report)};
 }
+// [run-dangling-child]
 
 }  // namespace
 

@@ -78,6 +78,7 @@ ts=2026-11-25T20:43:21.123456Z level=warn msg="slow query" src=logging.cpp:68 ta
 
 namespace {
 
+// [parse-lines]
 std::vector<nlohmann::json> parse_lines(const std::string& text) {
     std::vector<nlohmann::json> records;
     std::istringstream in(text);
@@ -96,6 +97,7 @@ bool is_valid_utf8(const std::string& text) {
         return false;
     }
 }
+// [parse-lines]
 
 }  // namespace
 
@@ -362,6 +364,7 @@ TEST_CASE("an async sink drains on close: N records in, N lines out") {
 
 namespace {
 
+// [gated-sink]
 // A downstream sink that holds the async worker inside its first write until the test
 // opens the gate, so the queue fills deterministically, without sleeping.
 class gated_sink final : public ce::log_sink {
@@ -382,6 +385,7 @@ private:
     std::latch first_line_{1};
     std::latch gate_{1};
 };
+// [gated-sink]
 
 }  // namespace
 
@@ -454,10 +458,12 @@ TEST_CASE("flush on an async sink returns once the worker has written every queu
 
 namespace {
 
+// [failing-sink]
 class failing_sink final : public ce::log_sink {
 public:
     void write(std::string_view) override { throw ce::transient_error("disk full"); }
 };
+// [failing-sink]
 
 }  // namespace
 
@@ -526,6 +532,7 @@ TEST_CASE("a file_sink appends whole lines to a file") {
     CHECK_THROWS_AS(ce::file_sink(path / "no" / "such" / "dir"), ce::usage_error);
 }
 
+// [counting-operator-new]
 // Counts every allocation through the replaceable global operator new. ThreadSanitizer's
 // runtime defines operator new itself (strongly), so under TSan nothing is counted and
 // the two allocation tests are skipped; the ASan and release builds run them.
@@ -558,6 +565,7 @@ constexpr bool counting_allocations = true;
 [[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
 [[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 #endif
+// [counting-operator-new]
 
 namespace {
 

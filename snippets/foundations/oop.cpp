@@ -94,6 +94,7 @@ private:
 
 namespace {
 
+// [make-sample]
 // One sample object per implementation, for the contract suite.
 template <class Shape>
 Shape make_sample();
@@ -103,6 +104,7 @@ template <>
 geo::rectangle make_sample<geo::rectangle>() { return geo::rectangle{2.0, 3.0}; }
 template <>
 geo::triangle make_sample<geo::triangle>() { return geo::triangle{4.0, 2.5}; }
+// [make-sample]
 
 }  // namespace
 
