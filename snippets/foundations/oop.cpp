@@ -75,6 +75,7 @@ private:
 };
 // [implementations]
 
+// [triangle]
 class triangle final : public shape {
 public:
     triangle(double base, double height) : base_(base), height_(height) {}
@@ -89,6 +90,7 @@ private:
     double base_;
     double height_;
 };
+// [triangle]
 
 }  // namespace geo
 
