@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import html
 import os
+import time
 from pathlib import Path
 
 from docutils import nodes
@@ -49,16 +50,32 @@ def region_anchor(region: str) -> str:
     return f"region-{region}"
 
 
+def databases(config) -> list[Path]:
+    listed = config.ce_compile_databases
+    return [Path(d) for d in (listed.split(",") if isinstance(listed, str) else listed)]
+
+
 def analysis_for(env, snippet: str, source: Path) -> dict:
     """The cached AST analysis of a C++ snippet file, once per build and file."""
     memo = env.app.__dict__.setdefault("ce_uses_memo", {})
     if snippet not in memo:
         config = env.config
-        listed = config.ce_compile_databases
-        databases = [Path(d) for d in (listed.split(",") if isinstance(listed, str) else listed)]
-        memo[snippet] = uses.cached(source, snippet, databases, Path(config.ce_uses_cache),
+        memo[snippet] = uses.cached(source, snippet, databases(config), Path(config.ce_uses_cache),
                                     allow_stale=config.ce_allow_pending)
     return memo[snippet]
+
+
+def refresh_analyses(app: Sphinx) -> None:
+    """Parses the snippets whose analysis is out of date on every core at once, before
+    the (serial) reading of pages asks for them. Not in the live server's first pass,
+    which reuses the previous analysis."""
+    if app.config.ce_allow_pending:
+        return
+    started = time.monotonic()
+    parsed = uses.refresh_all(Path(app.config.ce_snippet_root), databases(app.config),
+                              Path(app.config.ce_uses_cache), os.cpu_count() or 1)
+    if parsed:
+        logger.info(f"uses: analysed {len(parsed)} snippet(s) in {time.monotonic() - started:.1f} s")
 
 
 def source_link(snippet: str, region: regions.Region | None, shown: str) -> nodes.Node:
@@ -295,6 +312,7 @@ def setup(app: Sphinx) -> dict:
     app.add_node(uses_placeholder)
     app.add_directive("source-file", SourceFile)
     app.add_js_file("copy_includes.js", defer="defer")
+    app.connect("builder-inited", refresh_analyses)
     app.connect("env-check-consistency", check_uses)
     app.connect("env-before-read-docs", note_reads)
     app.connect("env-get-updated", rewrite_users)

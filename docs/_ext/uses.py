@@ -369,31 +369,72 @@ def _file_stamp(path: str) -> str:
         return "missing"
 
 
+def fresh(source: Path, snippet: str, databases: list[Path], cache_dir: Path) -> dict | None:
+    """The cached analysis when it still describes the file, else None (no parse)."""
+    cache = cache_dir / f"{snippet}.json"
+    if not cache.exists():
+        return None
+    previous = json.loads(cache.read_text())
+    if previous.get("format") != FORMAT:
+        return None
+    if previous.get("sha256") != hashlib.sha256(source.read_bytes()).hexdigest():
+        return None
+    if previous.get("flags") != compile_flags(databases, source, snippet)[0]:
+        return None
+    if any(_file_stamp(f) != stamp for f, stamp in previous.get("stamps", {}).items()):
+        return None
+    return previous
+
+
 def cached(source: Path, snippet: str, databases: list[Path], cache_dir: Path,
            allow_stale: bool = False) -> dict:
     """The snippet's analysis, parsed again only when the source, the flags or a header
     it reads changed. With ``allow_stale`` a previous analysis of an older version is
     returned as it is (the live server's quick first render)."""
     cache = cache_dir / f"{snippet}.json"
-    previous = json.loads(cache.read_text()) if cache.exists() else None
-    digest = hashlib.sha256(source.read_bytes()).hexdigest()
-    if previous and previous.get("format") == FORMAT and allow_stale:
-        return previous
+    if allow_stale and cache.exists():
+        previous = json.loads(cache.read_text())
+        if previous.get("format") == FORMAT:
+            return previous
+    found = fresh(source, snippet, databases, cache_dir)
+    if found is not None:
+        return found
     flags, database = compile_flags(databases, source, snippet)
-    if (previous and previous.get("format") == FORMAT and previous.get("sha256") == digest
-            and previous.get("flags") == flags
-            and all(_file_stamp(f) == stamp for f, stamp in previous.get("stamps", {}).items())):
-        return previous
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
     analysis = analyse(source, snippet, flags)
     analysis.update({
         "format": FORMAT, "sha256": digest, "flags": flags, "database": database,
         "stamps": {f: _file_stamp(f) for f in analysis.pop("files")},
     })
     cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_suffix(".tmp")
+    tmp = cache.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps(analysis, indent=1, sort_keys=True) + "\n")
     tmp.replace(cache)
     return analysis
+
+
+def _analyse_one(args: tuple) -> str:
+    source, snippet, databases, cache_dir = args
+    cached(source, snippet, databases, cache_dir)
+    return snippet
+
+
+def refresh_all(root: Path, databases: list[Path], cache_dir: Path, jobs: int) -> list[str]:
+    """Brings every C++ snippet's cached analysis up to date, ``jobs`` parses at a time;
+    returns the snippets that were parsed."""
+    stale = []
+    for source in sorted(root.rglob("*.cpp")):
+        snippet = source.relative_to(root).as_posix()
+        try:
+            if fresh(source, snippet, databases, cache_dir) is None:
+                stale.append((source, snippet, databases, cache_dir))
+        except UsesError:
+            continue  # not compiled by any tree yet: the listing's directive says so
+    if len(stale) > 1 and jobs > 1:
+        from concurrent.futures import ProcessPoolExecutor
+        with ProcessPoolExecutor(max_workers=min(jobs, len(stale))) as pool:
+            return list(pool.map(_analyse_one, stale))
+    return [_analyse_one(args) for args in stale]
 
 
 def main(argv: list[str]) -> int:
