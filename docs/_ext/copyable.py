@@ -102,13 +102,13 @@ def attach(directive: SphinxDirective, wrapper: nodes.Element, snippet: str, reg
         analysis = analysis_for(env, snippet, source)
     except uses.UsesError as error:
         raise directive.error(str(error)) from None
+    env.note_dependency(str(Path(env.config.ce_uses_cache) / f"{snippet}.json"))
     info = analysis["regions"].get(region)
     if info is None:  # the analysis is older than the file (live server's first pass)
         return
     listing = env.ce_listings[env.docname][-1]
     listing.update({"shows": info["shows"], "needs": info["uses"], "includes": info["includes"],
-                    "usings": info["usings"], "lineno": directive.lineno,
-                    "path": env.doc2path(env.docname, base=False)})
+                    "usings": info["usings"], "lineno": directive.lineno})
     placeholder = uses_placeholder()
     placeholder["listing"] = listing["id"]
     wrapper += placeholder

@@ -36,7 +36,7 @@ from pathlib import Path
 import regions
 
 LIBCLANG = "/usr/lib/llvm-19/lib/libclang-19.so.1"
-FORMAT = 5  # bump when the cached result's shape or meaning changes
+FORMAT = 6  # bump when the cached result's shape or meaning changes
 COMPILE_FAIL_BLOCK = re.compile(r"^\s*#\s*ifdef\s+(CE_COMPILE_FAIL_\w+)\s*$")
 # The #include lines become a precompiled preamble in which function bodies are skipped:
 # the first parse costs about as much as a compile, and the reparse for each
@@ -235,19 +235,36 @@ class _Parse:
                         names[key] = top.spelling
                 continue
             for target in self.targets(cursor):
-                target_file = _realpath(target.location.file.name)
-                if target_file != self.main:
-                    namespace = _namespaces(target, ci)
-                    if namespace.split("::")[0] == "std" and "/c++/" not in target_file:
-                        continue  # doctest's forward declarations of std names provide nothing
-                    used.setdefault(line, []).append(("file", target_file, target.spelling, namespace))
-                    continue
-                top = self.top_level(target)
-                key = self.entity_key(top) if top is not None else None
-                if key:
-                    used.setdefault(line, []).append(("entity", key))
-                    names[key] = top.spelling
+                self._record(used, names, line, target)
+        # Inside a macro's arguments (CHECK(x == helper())) a location maps to the macro
+        # expansion, not to the expression: walk the main file's AST for those.
+        stack = [c for c in self.tu.cursor.get_children()
+                 if c.location.file is not None and _realpath(c.location.file.name) == self.main]
+        while stack:
+            cursor = stack.pop()
+            stack.extend(cursor.get_children())
+            line = cursor.location.line
+            if lines is not None and line not in lines:
+                continue
+            if cursor.kind.is_reference() or cursor.kind.is_expression():
+                for target in self.targets(cursor):
+                    self._record(used, names, line, target)
         return declared, used, names
+
+    def _record(self, used: dict, names: dict, line: int, target) -> None:
+        ci = self.ci
+        target_file = _realpath(target.location.file.name)
+        if target_file != self.main:
+            namespace = _namespaces(target, ci)
+            if namespace.split("::")[0] == "std" and "/c++/" not in target_file:
+                return  # doctest's forward declarations of std names provide nothing
+            used.setdefault(line, []).append(("file", target_file, target.spelling, namespace))
+            return
+        top = self.top_level(target)
+        key = self.entity_key(top) if top is not None else None
+        if key:
+            used.setdefault(line, []).append(("entity", key))
+            names[key] = top.spelling
 
 
 def _namespaces(cursor, ci) -> str:

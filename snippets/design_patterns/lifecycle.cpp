@@ -82,6 +82,7 @@ struct fake_clock {
 };
 // [fake-clock]
 
+// [wait-until-requested]
 // A bounded wait for a stop request: a broken watcher fails the test instead of hanging it.
 bool wait_until_requested(const std::stop_token& token, std::chrono::seconds limit) {
     std::mutex m;
@@ -90,7 +91,9 @@ bool wait_until_requested(const std::stop_token& token, std::chrono::seconds lim
     (void)cv.wait_for(lock, token, limit, [] { return false; });
     return token.stop_requested();
 }
+// [wait-until-requested]
 
+// [join-lines]
 std::string join_lines(const std::vector<std::string>& lines) {
     std::string out;
     for (const std::string& line : lines) {
@@ -99,6 +102,7 @@ std::string join_lines(const std::vector<std::string>& lines) {
     }
     return out;
 }
+// [join-lines]
 
 // [start-shop]
 constexpr const char* child_env = "CE_LIFECYCLE_CHILD";

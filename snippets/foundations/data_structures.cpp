@@ -107,6 +107,7 @@ std::uintptr_t address_of(const void* p) {
 }
 // [address-of]
 
+// [recency]
 // Keys in recency order, most recently used first.
 template <class Cache>
 std::vector<std::string> recency(const Cache& cache) {
@@ -116,6 +117,7 @@ std::vector<std::string> recency(const Cache& cache) {
     }
     return keys;
 }
+// [recency]
 
 }  // namespace
 

@@ -519,6 +519,7 @@ TEST_CASE("a closure that captures a local by reference outlives the local") {
 
 namespace {
 
+// [asan-build]
 // The tests that run undefined behaviour on purpose run only where AddressSanitizer
 // stops it. g++ defines __SANITIZE_ADDRESS__; clang 19 answers only __has_feature.
 #if defined(__SANITIZE_ADDRESS__)
@@ -532,6 +533,7 @@ constexpr bool asan_build = false;
 #else
 constexpr bool asan_build = false;
 #endif
+// [asan-build]
 
 // [run-dangling-child]
 constexpr const char* dangling_child_case =

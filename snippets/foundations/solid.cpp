@@ -277,6 +277,7 @@ private:
 };
 // [lsp-before]
 
+// [tracked-rectangle]
 // A subtype that overrides the setters and keeps every promise: it only counts resizes.
 class tracked_rectangle final : public rectangle {
 public:
@@ -295,6 +296,7 @@ public:
 private:
     int resizes_ = 0;
 };
+// [tracked-rectangle]
 
 }  // namespace before
 

@@ -132,7 +132,8 @@ async function listingUses(browser, base, expected) {
   for (const item of expected.source) {
     const [file, id] = item.listing.split('#');
     await page.goto(`${base}/${file}`);
-    await page.locator(`[id="${id}"] a.ce-source-link`).click();
+    await Promise.all([page.waitForURL(url => url.hash === `#${item.anchor}`),
+                       page.locator(`[id="${id}"] a.ce-source-link`).click()]);
     await page.waitForLoadState('load');
     const found = await page.evaluate(([first, last]) => {
       const target = document.querySelector(':target');
