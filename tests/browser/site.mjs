@@ -135,6 +135,11 @@ async function listingUses(browser, base, expected) {
     await Promise.all([page.waitForURL(url => url.hash === `#${item.anchor}`),
                        page.locator(`[id="${id}"] a.ce-source-link`).click()]);
     await page.waitForLoadState('load');
+    // The browser scrolls to the fragment once the page is laid out.
+    await page.waitForFunction(() => {
+      const box = document.querySelector(':target')?.getBoundingClientRect();
+      return !!box && box.top < window.innerHeight && box.bottom > 0;
+    }, null, { timeout: 5000 }).catch(() => {});
     const found = await page.evaluate(([first, last]) => {
       const target = document.querySelector(':target');
       if (!target) return { url: location.href };
@@ -144,12 +149,15 @@ async function listingUses(browser, base, expected) {
       return {
         url: location.href, id: target.id, lines: [Math.min(...lines), Math.max(...lines)],
         first: !!target.querySelector(`#L${first}`), last: !!target.querySelector(`#L${last}`),
-        visible: box.top >= 0 && box.top < window.innerHeight,
+        visible: box.top < window.innerHeight && box.bottom > 0,
+        // Line n's number sits beside line n: same vertical position in both columns.
+        aligned: Math.abs(document.querySelector(`.linenos a[href="#L${first}"]`).getBoundingClientRect().top -
+                          document.getElementById(`L${first}`).getBoundingClientRect().top) < 2,
         background: getComputedStyle(target).backgroundColor,
         otherBackground: other ? getComputedStyle(other).backgroundColor : null,
       };
     }, [item.first, item.last]);
-    check(found.id === item.anchor && found.first && found.last && found.visible,
+    check(found.id === item.anchor && found.first && found.last && found.visible && found.aligned,
           `${item.listing}: its file link lands on lines ${item.first}–${item.last} of the full source`,
           JSON.stringify(found));
     check(found.background && found.background !== 'rgba(0, 0, 0, 0)' && found.background !== found.otherBackground,
