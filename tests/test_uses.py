@@ -83,7 +83,10 @@ class Analysis(unittest.TestCase):
         self.assertEqual(found["helper"]["includes"], ["#include <map>", "#include <string>"])
         # A member's use is its class's; the local `t` declared outside the region is not a helper.
         self.assertEqual(found["use"]["uses"], ["durations", "tally"])
-        self.assertEqual(found["use"]["includes"], ["#include <chrono>"])
+        # 10ms, and what the region constructs without naming: a std::string from "a" and
+        # "b", a std::vector through the durations alias.
+        self.assertEqual(found["use"]["includes"],
+                         ["#include <chrono>", "#include <string>", "#include <vector>"])
         self.assertEqual(found["use"]["usings"], ["using namespace std::chrono_literals;"])
         # A must-not-compile block is read with its macro defined.
         self.assertEqual(found["rejected"]["uses"], ["tally"])
