@@ -15,7 +15,7 @@ DEB_PACKAGES := cmake ninja-build g++-12 clang-19 libclang-rt-19-dev clang-tidy-
   doctest-dev libfmt-dev nlohmann-json3-dev libspdlog-dev libbenchmark-dev pybind11-dev python3-dev \
   doxygen python3 python3-sphinx python3-breathe furo python3-sphinx-copybutton \
   python3-structlog python3-tenacity python3-fastapi python3-starlette python3-httpx \
-  chromium nodejs
+  python3-clang-19 libclang1-19 chromium nodejs
 # Every step records its seconds in build/timings.json under this run's name, and make test
 # and make book end with the table (tools/timings.py). A make started inside a step (the
 # live-rebuild server's make html, make booktests) records nothing: the step around it does.

@@ -15,7 +15,7 @@ copyright = "2026, the C++ Core Engineering authors"
 release = "0.1.0"
 
 root_doc = "index"
-extensions = ["breathe", "sphinx_copybutton", "snippet", "book", "bench_results", "theme_repair"]
+extensions = ["breathe", "sphinx_copybutton", "snippet", "copyable", "book", "bench_results", "theme_repair"]
 exclude_patterns = ["_ext", "_static", "_data", "Doxyfile"]
 templates_path = ["_templates"]
 

@@ -57,6 +57,23 @@ class Server:
         return out
 
 
+def expected_uses(found: dict) -> dict:
+    """Where each listing's file link must land, and what "Copy with includes" must copy:
+    the #include lines (and usings) the build's analysis found, a blank line, the region."""
+    analysis = json.loads((ROOT / "build/uses/foundations/exceptions.cpp.json").read_text())["regions"]
+    source, includes = [], {}
+    for name in ("react", "chain", "strong-guarantee"):
+        where = f"foundations/exceptions.html#listing-exceptions-{name}"
+        region = found[name]
+        source.append({"listing": where, "anchor": f"region-{name}", "first": region.start + 1,
+                       "last": region.end - 1})
+        lines = analysis[name]["includes"] + analysis[name]["usings"]
+        if lines:
+            includes[where] = "\n".join(lines) + "\n\n" + region.text()
+    assert includes, "no listing of the exceptions page needs an #include"
+    return {"source": source, "includes": includes}
+
+
 @unittest.skipUnless((ROOT / "build" / "html" / "index.html").exists(), "the book is not built")
 class Browser(unittest.TestCase):
     def test_the_site_in_a_real_browser(self) -> None:
@@ -67,10 +84,12 @@ class Browser(unittest.TestCase):
         }
         expected_file = ROOT / "build" / "browser-expected.json"
         expected_file.write_text(json.dumps(expected))
+        uses_file = ROOT / "build" / "browser-expected-uses.json"
+        uses_file.write_text(json.dumps(expected_uses(found)))
         server = Server("--no-watch")
         try:
             result = subprocess.run(["node", "tests/browser/site.mjs", "check", server.base, str(expected_file),
-                                     str(SCREENSHOTS)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+                                     str(SCREENSHOTS), str(uses_file)], cwd=ROOT, capture_output=True, text=True, timeout=600)
         finally:
             server.stop()
         print(result.stdout, result.stderr, sep="", flush=True)

@@ -136,6 +136,27 @@ class LintBites(unittest.TestCase):
                       "-b", "html", "docs", str(self.tree / "build/html")], self.tree)
         self.assertFailsNaming(result, rf"{re.escape(PAGE)}:\d+: ERROR: no test results for {re.escape(SNIPPET)}")
 
+    def test_removing_a_helpers_listing_fails_the_book_naming_the_listing_that_uses_it(self) -> None:
+        """decorators#retry-exhausted calls fake_sleeper, which only the fake-time listing
+        shows: without that listing the book must not build."""
+        page = self.tree / "docs/design_patterns/decorators.rst"
+        edit(page, ".. snippet:: design_patterns/decorators.cpp#fake-time\n"
+                   "   :caption: A fake time source: sleeps are recorded, never slept\n", "")
+        line = edit(page, ".. snippet:: design_patterns/decorators.cpp#retry-exhausted\n",
+                    ".. snippet:: design_patterns/decorators.cpp#retry-exhausted\n")
+        # The verification results, compile flags and analysis cache of the tree under
+        # test: the snippets are unchanged, so nothing is built or parsed again.
+        shutil.copytree(ROOT / "build/uses", self.tree / "build/uses")
+        api = run([PY, "tools/api_docs.py"], self.tree)
+        self.assertEqual(api.returncode, 0, api.stdout + api.stderr)
+        result = run([PY, "-m", "sphinx", "-W", "--keep-going", "-q", "-c", ".",
+                      "-D", f"ce_verify_root={ROOT / 'build/verify'}",
+                      "-D", f"ce_compile_databases={ROOT / 'build/clang-asan/compile_commands.json'}",
+                      "-b", "html", "docs", str(self.tree / "build/html")], self.tree)
+        self.assertFailsNaming(result, rf"docs/design_patterns/decorators\.rst:{line}: ERROR: listing "
+                               r"snippets/design_patterns/decorators\.cpp#retry-exhausted \(.*\) uses "
+                               r"fake_sleeper(, fake_time)?, declared in .* but shown in no listing")
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -30,6 +30,7 @@ from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
+import copyable
 import regions
 
 SOURCE_PAGES = "_generated/source"
@@ -232,11 +233,7 @@ class SnippetDirective(SphinxDirective):
 
         meta = nodes.paragraph(classes=["ce-listing-meta"])
         if "whole" not in self.options:
-            link = addnodes.pending_xref(
-                "", nodes.literal(shown, shown), refdomain="std", reftype="doc",
-                reftarget="/" + source_page(snippet), refexplicit=True, refwarn=True)
-            link["refdoc"] = self.env.docname
-            meta += link
+            meta += copyable.source_link(snippet, region, shown)  # to the region's lines
             meta += nodes.Text(" ")
         if compile_fail is not None:
             failed = [name for name, run in compile_fail.items() if not run["passed"]]
@@ -250,6 +247,8 @@ class SnippetDirective(SphinxDirective):
         if pending:
             meta += pending_note(pending)
         wrapper += meta
+        if region_name:
+            copyable.attach(self, wrapper, snippet, region_name, source, kind)
         # For tools/check_rendered.py: which version of which file this listing showed.
         digest = hashlib.sha256(source.read_bytes()).hexdigest()
         state = "pending" if pending else "verified"
@@ -296,7 +295,7 @@ def write_source_pages(app: Sphinx) -> None:
         # the same code with captions; full files would double the index's size.
         text = (f":orphan:\n:nosearch:\n\n{title}\n{'=' * len(title)}\n\n"
                 f"The complete file, exactly as this build compiled and tested it.\n\n"
-                f".. snippet:: {snippet}\n   :whole:\n")
+                f".. source-file:: {snippet}\n")
         page.parent.mkdir(parents=True, exist_ok=True)
         if not page.exists() or page.read_text() != text:
             page.write_text(text)

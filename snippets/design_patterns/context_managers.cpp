@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+// [fail-next-allocation]
 // A test hook for the one claim that needs an allocation to fail: the next operator new
 // after arm() throws std::bad_alloc. Replacing the global operator new is allowed and
 // works under the sanitizers (they intercept malloc, which this calls).
@@ -41,9 +42,11 @@ void* operator new(std::size_t size) {
 [[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept {
     std::free(p);
 }
+// [fail-next-allocation]
 
 namespace {
 
+// [document]
 struct document {
     bool busy = false;
     bool corrupt = false;
@@ -54,6 +57,7 @@ void layout(const document& doc) {
         throw std::runtime_error("cannot lay out a corrupt document");
     }
 }
+// [document]
 
 // [scope-exit]
 void render(document& doc) {
@@ -63,6 +67,7 @@ void render(document& doc) {
 }
 // [scope-exit]
 
+// [account]
 class limit_exceeded : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
@@ -80,6 +85,7 @@ struct account {
         cents += amount;
     }
 };
+// [account]
 
 // [scope-fail-success]
 void transfer(account& from, account& to, long amount, std::vector<std::string>& journal) {
@@ -92,7 +98,9 @@ void transfer(account& from, account& to, long amount, std::vector<std::string>&
 }
 // [scope-fail-success]
 
+// [disk]
 using disk = std::map<std::string, std::string, std::less<>>;
+// [disk]
 
 // [release]
 // Writes a report, and deletes it again unless every line was valid. Invalid input is

@@ -96,7 +96,9 @@ struct fake_clock {
 };
 // [fake-time]
 
+// [ms-list]
 using ms_list = std::vector<std::chrono::milliseconds>;
+// [ms-list]
 
 }  // namespace decorators
 

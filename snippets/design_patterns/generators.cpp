@@ -167,14 +167,18 @@ ce::generator<std::string_view> words(std::string text) {
 }
 // [owning-parameter]
 
+// [read-line]
 std::string read_line() {
     return "the quick brown fox";
 }
+// [read-line]
 
+// [tree]
 struct tree {
     int value = 0;
     std::vector<tree> children;
 };
+// [tree]
 
 // [yield-from]
 // Python's `yield from`: re-yield every element of a nested generator.

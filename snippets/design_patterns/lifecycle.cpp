@@ -50,6 +50,7 @@ struct doctest::StringMaker<std::vector<std::string>> {
 
 namespace {
 
+// [say]
 // One line to stdout with one write(): unbuffered, so the parent sees "ready" at once,
 // and never interleaved with another thread's line.
 void say(std::string_view text) {
@@ -67,7 +68,9 @@ void say(std::string_view text) {
         done += static_cast<std::size_t>(n);
     }
 }
+// [say]
 
+// [fake-clock]
 // A clock the test moves by hand: a "3 s" stop takes no real time.
 struct fake_clock {
     ce::lifecycle::time_point now{};
@@ -77,7 +80,9 @@ struct fake_clock {
         return [this] { return now; };
     }
 };
+// [fake-clock]
 
+// [wait-until-requested]
 // A bounded wait for a stop request: a broken watcher fails the test instead of hanging it.
 bool wait_until_requested(const std::stop_token& token, std::chrono::seconds limit) {
     std::mutex m;
@@ -86,7 +91,9 @@ bool wait_until_requested(const std::stop_token& token, std::chrono::seconds lim
     (void)cv.wait_for(lock, token, limit, [] { return false; });
     return token.stop_requested();
 }
+// [wait-until-requested]
 
+// [join-lines]
 std::string join_lines(const std::vector<std::string>& lines) {
     std::string out;
     for (const std::string& line : lines) {
@@ -95,7 +102,9 @@ std::string join_lines(const std::vector<std::string>& lines) {
     }
     return out;
 }
+// [join-lines]
 
+// [start-shop]
 constexpr const char* child_env = "CE_LIFECYCLE_CHILD";
 constexpr const char* child_case =
     "child process entry: runs shop_main when CE_LIFECYCLE_CHILD is set";
@@ -110,6 +119,7 @@ ce_test::child_process start_shop(std::string_view mode) {
     });
 }
 
+// [start-shop]
 }  // namespace
 
 TEST_CASE("services start in the order added and stop in reverse") {

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+// [allocation-count]
 // Counts every allocation of this program, to check that a request allocates nothing.
 namespace {
 std::size_t allocation_count = 0;
@@ -29,6 +30,7 @@ void* operator new(std::size_t size) {
 }
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+// [allocation-count]
 
 namespace web {
 
@@ -98,9 +100,11 @@ app_pipeline make_app() {
 }
 // [endpoint]
 
+// [authorized]
 request authorized(std::string path) {
     return {std::move(path), {{"authorization", "Bearer ada"}}, {}};
 }
+// [authorized]
 
 }  // namespace web
 

@@ -103,10 +103,13 @@ void operator delete[](void* p, const std::nothrow_t&) noexcept {
 
 namespace {
 
+// [address-of]
 std::uintptr_t address_of(const void* p) {
     return reinterpret_cast<std::uintptr_t>(p);
 }
+// [address-of]
 
+// [recency]
 // Keys in recency order, most recently used first.
 template <class Cache>
 std::vector<std::string> recency(const Cache& cache) {
@@ -116,6 +119,7 @@ std::vector<std::string> recency(const Cache& cache) {
     }
     return keys;
 }
+// [recency]
 
 }  // namespace
 
@@ -276,6 +280,7 @@ private:
 };
 // [counting-resource]
 
+// [default-resource-scope]
 // Makes a resource the process-wide default (what a pmr object gets when it is not
 // given one) until the end of the scope. Tests run one at a time, so nothing else
 // sees the swap.
@@ -292,10 +297,13 @@ public:
 private:
     std::pmr::memory_resource* previous_;
 };
+// [default-resource-scope]
 
+// [customer]
 // Longer than the 15 characters libstdc++'s strings store inline, so every string
 // built from it allocates.
 constexpr std::string_view customer = "customer-0042-northwind-traders";
+// [customer]
 
 }  // namespace
 

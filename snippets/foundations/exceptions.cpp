@@ -312,6 +312,7 @@ TEST_CASE("a system_error carries an error_code across a throwing boundary") {
 
 namespace ledger_example {
 
+// [ledger-entry]
 // A test hook: copying an entry throws on the n-th copy, so every possible
 // failure point of an operation can be exercised in turn.
 struct fault_plan {
@@ -338,6 +339,7 @@ struct entry {
     ~entry() = default;
     friend bool operator==(const entry&, const entry&) = default;
 };
+// [ledger-entry]
 
 // [basic-guarantee]
 class naive_ledger {

@@ -30,10 +30,12 @@
 
 namespace shop {
 
+// [user]
 struct user {
     std::string name;
     int age = 0;
 };
+// [user]
 
 // [higher-order]
 struct order {
@@ -196,6 +198,7 @@ private:
 };
 // [memoize]
 
+// [counted]
 // Counts the live objects of its kind, to watch what a closure refers to without ever
 // touching a dead object.
 class counted {
@@ -215,6 +218,7 @@ private:
     std::string name_;
     int* live_;
 };
+// [counted]
 
 // [dangling-capture]
 // Handlers run later, long after the function that subscribed them has returned.
@@ -517,6 +521,7 @@ TEST_CASE("a closure that captures a local by reference outlives the local") {
 
 namespace {
 
+// [asan-build]
 // The tests that run undefined behaviour on purpose run only where AddressSanitizer
 // stops it. g++ defines __SANITIZE_ADDRESS__; clang 19 answers only __has_feature.
 #if defined(__SANITIZE_ADDRESS__)
@@ -530,7 +535,9 @@ constexpr bool asan_build = false;
 #else
 constexpr bool asan_build = false;
 #endif
+// [asan-build]
 
+// [run-dangling-child]
 constexpr const char* dangling_child_case =
     "child process entry: calls a dangling handler when CE_CHILD is set";
 
@@ -552,6 +559,7 @@ child_result run_dangling_child() {
     const int status = child.wait();
     return {status, std::move(report)};
 }
+// [run-dangling-child]
 
 }  // namespace
 

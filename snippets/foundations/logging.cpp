@@ -79,6 +79,7 @@ ts=2026-11-25T20:43:21.123456Z level=warn msg="slow query" src=logging.cpp:69 ta
 
 namespace {
 
+// [parse-lines]
 std::vector<nlohmann::json> parse_lines(const std::string& text) {
     std::vector<nlohmann::json> records;
     std::istringstream in(text);
@@ -97,6 +98,7 @@ bool is_valid_utf8(const std::string& text) {
         return false;
     }
 }
+// [parse-lines]
 
 }  // namespace
 
@@ -380,6 +382,7 @@ TEST_CASE("an async sink drains on close: N records in, N lines out") {
 
 namespace {
 
+// [gated-sink]
 // A downstream sink that holds the async worker inside its first write until the test
 // opens the gate, so the queue fills deterministically, without sleeping.
 class gated_sink final : public ce::log_sink {
@@ -400,6 +403,7 @@ private:
     std::latch first_line_{1};
     std::latch gate_{1};
 };
+// [gated-sink]
 
 }  // namespace
 
@@ -561,10 +565,12 @@ TEST_CASE("threads writing while close() drains keep their own order and lose no
 
 namespace {
 
+// [failing-sink]
 class failing_sink final : public ce::log_sink {
 public:
     void write(std::string_view) override { throw ce::transient_error("disk full"); }
 };
+// [failing-sink]
 
 }  // namespace
 
@@ -644,6 +650,7 @@ TEST_CASE("a file_sink reports a line lost to a full disk, however short") {
     // [file-sink-full-disk]
 }
 
+// [counting-operator-new]
 // Counts every allocation through the replaceable global operator new. ThreadSanitizer's
 // runtime defines operator new itself (strongly), so under TSan nothing is counted and
 // the two allocation tests are skipped; the ASan and release builds run them.
@@ -676,6 +683,7 @@ constexpr bool counting_allocations = true;
 [[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
 [[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 #endif
+// [counting-operator-new]
 
 namespace {
 

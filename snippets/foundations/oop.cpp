@@ -75,6 +75,7 @@ private:
 };
 // [implementations]
 
+// [triangle]
 class triangle final : public shape {
 public:
     triangle(double base, double height) : base_(base), height_(height) {}
@@ -89,11 +90,13 @@ private:
     double base_;
     double height_;
 };
+// [triangle]
 
 }  // namespace geo
 
 namespace {
 
+// [make-sample]
 // One sample object per implementation, for the contract suite.
 template <class Shape>
 Shape make_sample();
@@ -103,6 +106,7 @@ template <>
 geo::rectangle make_sample<geo::rectangle>() { return geo::rectangle{2.0, 3.0}; }
 template <>
 geo::triangle make_sample<geo::triangle>() { return geo::triangle{4.0, 2.5}; }
+// [make-sample]
 
 }  // namespace
 

@@ -26,10 +26,12 @@
 
 namespace srp {
 
+// [sale]
 struct sale {
     std::string item;
     long long cents = 0;
 };
+// [sale]
 
 namespace before {
 
@@ -110,6 +112,7 @@ total: 20.05
 
 namespace ocp {
 
+// [rows]
 struct row {
     std::string name;
     int quantity = 0;
@@ -131,6 +134,7 @@ std::string to_json(std::span<const row> rows) {
     }
     return out + "]";
 }
+// [rows]
 
 namespace before {
 
@@ -273,6 +277,7 @@ private:
 };
 // [lsp-before]
 
+// [tracked-rectangle]
 // A subtype that overrides the setters and keeps every promise: it only counts resizes.
 class tracked_rectangle final : public rectangle {
 public:
@@ -291,6 +296,7 @@ public:
 private:
     int resizes_ = 0;
 };
+// [tracked-rectangle]
 
 }  // namespace before
 
@@ -395,9 +401,11 @@ TEST_CASE("a square that is not a rectangle keeps both contracts") {
 
 namespace isp {
 
+// [document]
 struct document {
     std::string text;
 };
+// [document]
 
 namespace before {
 
@@ -521,11 +529,13 @@ TEST_CASE("segregated interfaces let the compiler check which roles a device has
 
 namespace dip {
 
+// [order]
 struct order {
     int id = 0;
     long long cents = 0;
     friend bool operator==(const order&, const order&) = default;
 };
+// [order]
 
 namespace before {
 

@@ -33,10 +33,12 @@ using order_id = ce::strong<int, struct order_id_tag>;
 using cents = ce::strong<long long, struct cents_tag, ce::additive>;
 // [new-type]
 
+// [user]
 struct user {
     user_id id;
     std::string name;
 };
+// [user]
 
 // [protocol-concept]
 // Python:

@@ -1,6 +1,6 @@
 // The rendered book, checked in headless Chromium the way a reader uses it.
 //
-//   node site.mjs check <base-url> <expected.json> <screenshot-dir>
+//   node site.mjs check <base-url> <expected.json> <screenshot-dir> [<uses.json>]
 //   node site.mjs live  <base-url> <page> <marker-text>
 //
 // "check" crawls every page and tests links, search, copy buttons, colour modes, the
@@ -136,6 +136,57 @@ async function copyButtons(browser, base, expected) {
     const copied = await page.evaluate(() => navigator.clipboard.readText());
     check(copied === text || copied === text.replace(/\n$/, ''), `copying ${where}`,
           `copied ${JSON.stringify(copied.slice(0, 120))}…`);
+  }
+  await context.close();
+}
+
+// A listing's file link opens the full-source page at the listing's own lines: the region's
+// element is the target, holds exactly those lines and is highlighted. "Copy with includes"
+// copies the listing's #include lines, a blank line, then the listing.
+async function listingUses(browser, base, expected) {
+  console.log('full-source links and copying with includes');
+  const context = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'] });
+  const page = await context.newPage();
+  for (const item of expected.source) {
+    const [file, id] = item.listing.split('#');
+    await page.goto(`${base}/${file}`);
+    await Promise.all([page.waitForURL(url => url.hash === `#${item.anchor}`),
+                       page.locator(`[id="${id}"] a.ce-source-link`).click()]);
+    await page.waitForLoadState('load');
+    // The browser scrolls to the fragment once the page is laid out.
+    await page.waitForFunction(() => {
+      const box = document.querySelector(':target')?.getBoundingClientRect();
+      return !!box && box.top < window.innerHeight && box.bottom > 0;
+    }, null, { timeout: 5000 }).catch(() => {});
+    const found = await page.evaluate(([first, last]) => {
+      const target = document.querySelector(':target');
+      if (!target) return { url: location.href };
+      const box = target.getBoundingClientRect();
+      const other = [...document.querySelectorAll('.ce-region')].find(r => r !== target && !r.contains(target) && !target.contains(r));
+      const lines = [...target.querySelectorAll('.ce-line')].map(l => Number(l.id.slice(1)));
+      return {
+        url: location.href, id: target.id, lines: [Math.min(...lines), Math.max(...lines)],
+        first: !!target.querySelector(`#L${first}`), last: !!target.querySelector(`#L${last}`),
+        visible: box.top < window.innerHeight && box.bottom > 0,
+        // Line n's number sits beside line n: same vertical position in both columns.
+        aligned: Math.abs(document.querySelector(`.linenos a[href="#L${first}"]`).getBoundingClientRect().top -
+                          document.getElementById(`L${first}`).getBoundingClientRect().top) < 2,
+        background: getComputedStyle(target).backgroundColor,
+        otherBackground: other ? getComputedStyle(other).backgroundColor : null,
+      };
+    }, [item.first, item.last]);
+    check(found.id === item.anchor && found.first && found.last && found.visible && found.aligned,
+          `${item.listing}: its file link lands on lines ${item.first}–${item.last} of the full source`,
+          JSON.stringify(found));
+    check(found.background && found.background !== 'rgba(0, 0, 0, 0)' && found.background !== found.otherBackground,
+          `${item.listing}: the linked region is highlighted`, JSON.stringify(found));
+  }
+  for (const [where, text] of Object.entries(expected.includes)) {
+    const [file, id] = where.split('#');
+    await page.goto(`${base}/${file}`);
+    await page.locator(`[id="${id}"] button.ce-copy-includes`).click();
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    check(copied === text, `copying ${where} with its includes`, `copied ${JSON.stringify(copied.slice(0, 200))}…`);
   }
   await context.close();
 }
@@ -279,12 +330,13 @@ try {
   if (mode === 'live') {
     await live(browser, base, rest[0], rest[1]);
   } else {
-    const [expectedFile, shots] = rest;
+    const [expectedFile, shots, usesFile] = rest;
     mkdirSync(shots, { recursive: true });
     const expected = JSON.parse(await readFile(expectedFile, 'utf8'));
     await crawl(browser, base);
     await search(browser, base);
     await copyButtons(browser, base, expected);
+    if (usesFile) await listingUses(browser, base, JSON.parse(await readFile(usesFile, 'utf8')));
     await colourModes(browser, base, shots);
     await mobile(browser, base, shots);
     await weight(browser, base);
