@@ -25,7 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # Doxygen or reST markup that reached an API page's prose instead of being rendered.
 STRAY_MARKUP = re.compile(r"`|\*\*|(?<![\w@])@[a-z]+\b|\\[a-z]+\b|:[a-z]+:`|</?computeroutput")
 RECORD = re.compile(r"<!-- ce-listing (\S+) sha256=([0-9a-f]{64}) (verified|pending) -->")
-LISTING = re.compile(r'<div class="(?:[^"]*\s)?ce-listing[\s"]')
+# A listing's wrapper, or the verification line of a whole-file source page.
+LISTING = re.compile(r'<div class="(?:[^"]*\s)?ce-listing[\s"]|<p class="[^"]*\bce-source-meta\b')
 
 
 def visible_prose(html: str) -> str:

@@ -255,7 +255,7 @@ class SourceFile(SphinxDirective):
         meta += line
         if pending:
             meta += snippet_ext.pending_note(pending)
-        out: list[nodes.Node] = [meta]
+        out: list[nodes.Node] = [meta, snippet_ext.verification_record(source, shown, pending)]
         if found:
             index = nodes.paragraph(classes=["ce-source-regions"])
             index += nodes.strong("Regions ", "Regions ")

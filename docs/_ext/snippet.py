@@ -26,7 +26,6 @@ from pathlib import Path
 
 from docutils import nodes
 from docutils.parsers.rst import directives
-from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
@@ -135,6 +134,14 @@ def skipped_note(runs) -> str:
     return ". ".join(notes)
 
 
+def verification_record(source: Path, shown: str, pending: list[str]) -> nodes.raw:
+    """For tools/check_rendered.py: which version of which file a listing or source page
+    showed, and whether every configuration had verified it."""
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    state = "pending" if pending else "verified"
+    return nodes.raw("", f"<!-- ce-listing {shown} sha256={digest} {state} -->", format="html")
+
+
 def verification_line(runs: dict[str, dict], what: str) -> nodes.paragraph:
     failed = [name for name, run in runs.items() if not run["passed"]]
     if not runs or failed:
@@ -160,7 +167,6 @@ class SnippetDirective(SphinxDirective):
     option_spec = {
         "caption": directives.unchanged_required,
         "output": directives.flag,
-        "whole": directives.flag,
     }
 
     def run(self) -> list[nodes.Node]:
@@ -182,27 +188,21 @@ class SnippetDirective(SphinxDirective):
         status = load_status(verify_root, snippet, source, self.config.ce_allow_pending)
         shown = f"snippets/{snippet}"
 
-        if "whole" in self.options:
-            code = source.read_text()
-            caption = shown
-            runs = status["runs"]
-            compile_fail = None
-        else:
-            if not region_name:
-                raise SnippetError(f"'{reference}': name a region, as {snippet}#region-name")
-            if "caption" not in self.options:
-                raise SnippetError(f"'{reference}': a listing needs a :caption:")
-            found = regions.parse(source, shown)
-            if region_name not in found:
-                known = ", ".join(sorted(found)) or "none"
-                raise SnippetError(f"{shown} has no region [{region_name}] (regions: {known})")
-            region = found[region_name]
-            code = (regions.raw_string(region, shown) if "output" in self.options
-                    else region.text())
-            caption = self.options["caption"]
-            compile_fail = status["compile_fail"].get(region_name)
-            runs = status["runs"] if compile_fail is None else compile_fail
-        runs, pending = split_pending(runs, f"{shown}#{region_name}" if region_name else shown)
+        if not region_name:
+            raise SnippetError(f"'{reference}': name a region, as {snippet}#region-name")
+        if "caption" not in self.options:
+            raise SnippetError(f"'{reference}': a listing needs a :caption:")
+        found = regions.parse(source, shown)
+        if region_name not in found:
+            known = ", ".join(sorted(found)) or "none"
+            raise SnippetError(f"{shown} has no region [{region_name}] (regions: {known})")
+        region = found[region_name]
+        code = (regions.raw_string(region, shown) if "output" in self.options
+                else region.text())
+        caption = self.options["caption"]
+        compile_fail = status["compile_fail"].get(region_name)
+        runs = status["runs"] if compile_fail is None else compile_fail
+        runs, pending = split_pending(runs, f"{shown}#{region_name}")
         if compile_fail is not None:
             compile_fail = runs
 
@@ -210,8 +210,6 @@ class SnippetDirective(SphinxDirective):
         language = "text" if kind == "output" else "python" if snippet.endswith(".py") else "cpp"
         block = nodes.literal_block(code, code, language=language)
         block["classes"].append(f"ce-{kind}")
-        if "whole" in self.options:
-            block["linenos"] = True
         self.set_source_info(block)
 
         caption_nodes, messages = self.state.inline_text(caption, self.lineno)
@@ -232,9 +230,8 @@ class SnippetDirective(SphinxDirective):
             })
 
         meta = nodes.paragraph(classes=["ce-listing-meta"])
-        if "whole" not in self.options:
-            meta += copyable.source_link(snippet, region, shown)  # to the region's lines
-            meta += nodes.Text(" ")
+        meta += copyable.source_link(snippet, region, shown)  # to the region's lines
+        meta += nodes.Text(" ")
         if compile_fail is not None:
             failed = [name for name, run in compile_fail.items() if not run["passed"]]
             if failed:
@@ -249,10 +246,7 @@ class SnippetDirective(SphinxDirective):
         wrapper += meta
         if region_name:
             copyable.attach(self, wrapper, snippet, region_name, source, kind)
-        # For tools/check_rendered.py: which version of which file this listing showed.
-        digest = hashlib.sha256(source.read_bytes()).hexdigest()
-        state = "pending" if pending else "verified"
-        wrapper += nodes.raw("", f"<!-- ce-listing {shown} sha256={digest} {state} -->", format="html")
+        wrapper += verification_record(source, shown, pending)
 
         result: list[nodes.Node] = [wrapper]
         if compile_fail is not None:
