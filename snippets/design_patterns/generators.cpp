@@ -375,6 +375,7 @@ TEST_CASE("a by-value parameter makes a generator safe to call with a temporary"
 
 namespace {
 
+// [asan-build]
 // The tests that run undefined behaviour on purpose run only where AddressSanitizer
 // stops it. g++ defines __SANITIZE_ADDRESS__; clang 19 answers only __has_feature.
 #if defined(__SANITIZE_ADDRESS__)
@@ -388,7 +389,9 @@ constexpr bool asan_build = false;
 #else
 constexpr bool asan_build = false;
 #endif
+// [asan-build]
 
+// [run-dangling-parameter-child]
 struct child_result {
     int status = 0;      // waitpid() status
     std::string report;  // everything the child wrote to stderr
@@ -405,6 +408,7 @@ child_result run_dangling_parameter_child() {
     const int status = child.wait();
     return {status, std::move(report)};
 }
+// [run-dangling-parameter-child]
 
 }  // namespace
 

@@ -480,6 +480,7 @@ TEST_CASE("flush on an async sink returns once the worker has written every queu
 
 namespace {
 
+// [first-write-gate]
 // Holds the first write (the async worker's) until a second line arrives, which only a
 // write that bypasses the queue can deliver meanwhile, or until a deadline passes; then
 // records both in the order they finish.
@@ -509,6 +510,7 @@ private:
     int calls_ = 0;
     std::vector<std::string> lines_;
 };
+// [first-write-gate]
 
 }  // namespace
 
