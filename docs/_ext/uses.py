@@ -432,9 +432,12 @@ def cached(source: Path, snippet: str, databases: list[Path], cache_dir: Path,
     return analysis
 
 
-def _analyse_one(args: tuple) -> str:
+def _analyse_one(args: tuple) -> str | None:
     source, snippet, databases, cache_dir = args
-    cached(source, snippet, databases, cache_dir)
+    try:
+        cached(source, snippet, databases, cache_dir)
+    except UsesError:
+        return None  # no tree compiles it yet, or it does not parse: its listings say so
     return snippet
 
 
@@ -452,8 +455,8 @@ def refresh_all(root: Path, databases: list[Path], cache_dir: Path, jobs: int) -
     if len(stale) > 1 and jobs > 1:
         from concurrent.futures import ProcessPoolExecutor
         with ProcessPoolExecutor(max_workers=min(jobs, len(stale))) as pool:
-            return list(pool.map(_analyse_one, stale))
-    return [_analyse_one(args) for args in stale]
+            return [s for s in pool.map(_analyse_one, stale) if s]
+    return [s for s in map(_analyse_one, stale) if s]
 
 
 def main(argv: list[str]) -> int:
