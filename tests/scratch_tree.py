@@ -2,16 +2,17 @@
 copy-on-write overlay in a private mount namespace.
 
 A test that edits tracked files (the live-rebuild check saves a snippet) runs its
-command with :func:`start`. Inside that command's mount namespace, ROOT is an overlayfs
-whose lower layer is the real tree, build trees included, and whose upper layer is a
-scratch directory outside the repository. The command sees and rebuilds the tree
-exactly as it is, incrementally; every write it makes lands in the scratch layer. The
-real tree, its sources and its verified build, is never written, so an interrupted
-test cannot leave it half-edited: when the command ends, its namespace and its view
-are gone.
+command with :meth:`ScratchTree.start`. Inside that command's mount namespace, ROOT is
+an overlayfs whose lower layer is the real tree, build trees included, and whose upper
+layer is a scratch directory outside the repository. The command sees and rebuilds the
+tree exactly as it is, incrementally; every write it makes, and every edit the test
+makes through :meth:`ScratchTree.write`, lands in the scratch layer. The real tree, its
+sources and its verified build, is never written, so an interrupted test cannot leave
+it half-edited: when the command ends, its namespace and its view are gone.
 
-Needs util-linux's ``unshare`` and overlayfs in a user namespace when not root (Debian
-12's kernel allows both).
+The namespace needs privilege, found in this order: root; an unprivileged user
+namespace (Debian 12 allows one, except inside a chroot, where Linux refuses it); or
+``sudo -n``, after which the command runs as the calling user again (``setpriv``).
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ import os
 import shlex
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+RUNNER = Path(__file__).resolve().parent / "scratch_run.py"
 
 
 def _scratch_parent() -> str:
@@ -35,49 +38,71 @@ def _scratch_parent() -> str:
     raise RuntimeError("no writable scratch directory for the overlay")
 
 
+def _succeeds(command: list[str]) -> bool:
+    return subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL).returncode == 0
+
+
 class ScratchTree:
-    """``with ScratchTree() as tree: proc = tree.start([...])``: ``proc`` runs with the
-    overlay mounted on ROOT; :meth:`path` maps a repository path to where the running
-    command sees it, for a test that edits the tree under the command."""
+    """``with ScratchTree() as tree: proc = tree.start([...]); tree.write(path, text)``."""
 
     def __init__(self) -> None:
         self.scratch = Path(tempfile.mkdtemp(prefix="ce-scratch-tree-", dir=_scratch_parent()))
-        (self.scratch / "upper").mkdir()
-        (self.scratch / "work").mkdir()
+        for name in ("upper", "work", "edits"):
+            (self.scratch / name).mkdir()
         self.proc: subprocess.Popen | None = None
+        self.edits = 0
+        self.as_root = False  # mounted through sudo: root owns what overlayfs wrote
+
+    def _launcher(self, options: str) -> tuple[list[str], str, str]:
+        """How to enter a mount namespace here: the prefix, mount options, and what to run
+        the command under once mounted."""
+        namespaces = ["unshare", "--mount", "--propagation", "private"]
+        if os.geteuid() == 0:
+            return namespaces, options, ""
+        if _succeeds(["unshare", "--user", "--map-root-user", "--mount", "true"]):
+            # An unprivileged overlay keeps its whiteouts in user.* extended attributes.
+            return (["unshare", "--user", "--map-root-user", *namespaces[1:]],
+                    options + ",userxattr", "")
+        if _succeeds(["sudo", "-n", "true"]):
+            drop = f"setpriv --reuid={os.getuid()} --regid={os.getgid()} --init-groups --"
+            self.as_root = True
+            return ["sudo", "-n", *namespaces], options, drop
+        raise RuntimeError("a scratch tree needs root, an unprivileged user namespace, or "
+                           "passwordless sudo to mount its overlay")
 
     def start(self, command: list[str], **popen) -> subprocess.Popen:
         options = f"lowerdir={ROOT},upperdir={self.scratch / 'upper'},workdir={self.scratch / 'work'}"
-        namespaces = ["--mount", "--propagation", "private"]
-        if os.geteuid() != 0:
-            # An unprivileged overlay lives in a user namespace and keeps its whiteouts
-            # in user.* extended attributes.
-            namespaces = ["--user", "--map-root-user", *namespaces]
-            options += ",userxattr"
+        prefix, options, drop = self._launcher(options)
+        runner = [sys.executable, str(RUNNER), str(ROOT), *command]
         script = (f"mount -t overlay ce-scratch-tree -o {shlex.quote(options)} {shlex.quote(str(ROOT))}"
-                  f" && cd {shlex.quote(str(ROOT))} && exec {shlex.join(command)}")
-        self.proc = subprocess.Popen(["unshare", *namespaces, "--", "/bin/sh", "-c", script], **popen)
+                  f" && cd {shlex.quote(str(ROOT))} && exec {drop} {shlex.join(runner)}")
+        popen.pop("cwd", None)  # the command runs in the overlay, at the same path
+        popen.update(stdin=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen([*prefix, "--", "/bin/sh", "-c", script], **popen)
         return self.proc
 
-    def path(self, relative: str | Path) -> Path:
-        """``relative`` inside the running command's view of the tree."""
+    def write(self, relative: str | Path, text: str) -> None:
+        """Replaces ``relative`` with ``text`` in the command's view of the tree only."""
         if self.proc is None or self.proc.poll() is not None:
             raise RuntimeError("the scratch tree's command is not running")
-        return Path(f"/proc/{self.proc.pid}/root") / ROOT.relative_to("/") / relative
-
-    def mounted(self) -> bool:
-        """Whether the command's view is the overlay yet (it mounts before it runs)."""
-        try:
-            mounts = Path(f"/proc/{self.proc.pid}/mounts").read_text()
-        except OSError:
-            return False
-        return any(line.split()[:3] == ["ce-scratch-tree", str(ROOT), "overlay"] for line in mounts.splitlines())
+        self.edits += 1
+        staged = self.scratch / "edits" / f"{self.edits}"
+        staged.write_text(text)
+        self.proc.stdin.write(f"{staged}\t{relative}\n")
+        self.proc.stdin.flush()
 
     def __enter__(self) -> "ScratchTree":
         return self
 
     def __exit__(self, *exc) -> None:
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
         shutil.rmtree(self.scratch, ignore_errors=True)
+        if self.as_root and self.scratch.exists():
+            subprocess.run(["sudo", "-n", "rm", "-rf", "--one-file-system", str(self.scratch)], check=False)

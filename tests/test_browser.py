@@ -102,15 +102,14 @@ class Browser(unittest.TestCase):
         marker = f"live check {time.time_ns()}"
         with ScratchTree() as tree:
             server = Server(start=tree.start)
-            self.assertTrue(tree.mounted(), "serve.py does not run in the scratch tree")
-            edited = tree.path(SNIPPET.relative_to(ROOT))
             try:
                 live = subprocess.Popen(["node", "tests/browser/site.mjs", "live", server.base,
                                          "foundations/exceptions.html", marker],
                                         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
                 self.assertEqual(live.stdout.readline().strip(), "ready")
                 # A code change, not a comment: every preset must really recompile.
-                edited.write_text(original.replace(LIVE_LINE, f'    static_assert(true, "{marker}");\n{LIVE_LINE}'))
+                tree.write(SNIPPET.relative_to(ROOT),
+                           original.replace(LIVE_LINE, f'    static_assert(true, "{marker}");\n{LIVE_LINE}'))
                 out, _ = live.communicate(timeout=400)
             finally:
                 log = server.stop()

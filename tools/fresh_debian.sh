@@ -136,6 +136,10 @@ cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
 printf '#!/bin/sh\nexit 101\n' > "$ROOT/usr/sbin/policy-rc.d"
 chmod 755 "$ROOT/usr/sbin/policy-rc.d"
 
+# The root is a mount point of its own, as / is on a real machine, so that a mount
+# namespace made inside it (the live-rebuild test's scratch tree) can set its propagation.
+bind --bind "$ROOT" "$ROOT"
+mount --make-private "$ROOT"
 bind -t proc proc "$ROOT/proc"
 bind -t sysfs sysfs "$ROOT/sys"
 bind --bind /dev "$ROOT/dev"
