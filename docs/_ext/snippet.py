@@ -109,8 +109,13 @@ def configuration(label: str) -> str:
 
 
 def configurations(runs) -> str:
-    """Every configuration on its own: 'g++ 12 ASan+UBSan, g++ 12 -O2, clang-tidy 19'."""
-    return ", ".join(dict.fromkeys(configuration(run["label"]) for run in runs))
+    """Every configuration on its own, grouped by compiler in preset order, clang-tidy
+    last: 'g++ 12 ASan+UBSan, g++ 12 -O2, clang 19 ASan+UBSan, clang 19 TSan, clang-tidy 19'."""
+    labels = [run["label"] for run in runs]
+    compilers_seen = list(dict.fromkeys(label.split(" · ")[0] for label in labels))
+    ordered = sorted(labels, key=lambda label: (label.startswith("clang-tidy"),
+                                                compilers_seen.index(label.split(" · ")[0])))
+    return ", ".join(dict.fromkeys(configuration(label) for label in ordered))
 
 
 def compilers(runs) -> str:

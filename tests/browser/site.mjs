@@ -31,7 +31,11 @@ function check(ok, what, detail = '') {
 function watchProblems(page, problems) {
   page.on('console', m => { if (m.type() === 'error') problems.push(`${page.url()}: console error: ${m.text()}`); });
   page.on('pageerror', e => problems.push(`${page.url()}: page error: ${e.message}`));
-  page.on('requestfailed', r => problems.push(`${r.url()}: request failed (${r.failure()?.errorText})`));
+  // ERR_ABORTED is the browser cancelling a request because the crawl navigated on (the
+  // favicon, fetched last); a missing file still shows as an HTTP error below.
+  page.on('requestfailed', r => {
+    if (r.failure()?.errorText !== 'net::ERR_ABORTED') problems.push(`${r.url()}: request failed (${r.failure()?.errorText})`);
+  });
   page.on('response', r => { if (r.status() >= 400) problems.push(`${r.url()}: HTTP ${r.status()}`); });
 }
 
