@@ -65,7 +65,11 @@ class ScratchTree:
             return (["unshare", "--user", "--map-root-user", *namespaces[1:]],
                     options + ",userxattr", "")
         if _succeeds(["sudo", "-n", "true"]):
-            drop = f"setpriv --reuid={os.getuid()} --regid={os.getgid()} --init-groups --"
+            # Back to the caller, with the caller's environment: sudo resets it (HOME
+            # would be root's, and ccache would write into root's cache).
+            environment = shlex.join(f"{k}={v}" for k, v in os.environ.items())
+            drop = (f"setpriv --reuid={os.getuid()} --regid={os.getgid()} --init-groups -- "
+                    f"env -i {environment}")
             self.as_root = True
             return ["sudo", "-n", *namespaces], options, drop
         raise RuntimeError("a scratch tree needs root, an unprivileged user namespace, or "

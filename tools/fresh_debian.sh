@@ -132,6 +132,8 @@ debootstrap --variant=minbase "$SUITE" "$ROOT" "$MIRROR"
   [ -n "$SECURITY" ] && echo "deb $SECURITY $SUITE-security main"
 } > "$ROOT/etc/apt/sources.list"
 cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
+# sudo looks the host name up on every call.
+echo "127.0.1.1 $(hostname)" >> "$ROOT/etc/hosts"
 # No service starts inside a chroot.
 printf '#!/bin/sh\nexit 101\n' > "$ROOT/usr/sbin/policy-rc.d"
 chmod 755 "$ROOT/usr/sbin/policy-rc.d"
