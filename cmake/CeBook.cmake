@@ -190,9 +190,10 @@ endfunction()
 # Names follow <group>/<variant>; tools/bench.py divides each variant of a group by the
 # group's first (baseline) variant.
 function(ce_add_benchmark name)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "LIBS")
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "LIBS;SOURCES")
   find_package(benchmark REQUIRED)
-  add_executable(bench.${name} ${PROJECT_SOURCE_DIR}/bench/${name}.cpp)
+  list(TRANSFORM arg_SOURCES PREPEND ${PROJECT_SOURCE_DIR}/bench/)
+  add_executable(bench.${name} ${PROJECT_SOURCE_DIR}/bench/${name}.cpp ${arg_SOURCES})
   target_link_libraries(bench.${name} PRIVATE ce::ce ce_book_flags benchmark::benchmark_main ${arg_LIBS})
   set_property(GLOBAL APPEND PROPERTY CE_BENCHMARKS bench.${name})
 endfunction()

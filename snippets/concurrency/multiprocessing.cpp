@@ -4,6 +4,7 @@
 // forked workers finish in microseconds, and the fork-in-a-threaded-parent deadlock runs
 // in a child process of this test binary whose every wait has a deadline.
 #include <ce/error.hpp>
+#include <ce/process_map.hpp>
 #include <ce/subprocess.hpp>
 
 #include <ce_test/child_process.hpp>
@@ -194,50 +195,42 @@ TEST_CASE("two processes see the same bytes through a shared memfd mapping") {
 }
 // [shared-memory]
 
-// [process-map]
-// multiprocessing.Pool.map in miniature: `workers` forked processes each compute a
-// stripe of the results straight into a shared anonymous mapping.
-std::vector<long> process_map(long (*f)(long), const std::vector<long>& inputs, int workers) {
-    const std::size_t bytes = std::max<std::size_t>(1, inputs.size() * sizeof(long));
-    void* mapped = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (mapped == MAP_FAILED) {
-        throw std::system_error(errno, std::system_category(), "mmap");
-    }
-    const std::span<long> results(static_cast<long*>(mapped), inputs.size());
-    std::vector<::pid_t> pids;
-    std::fflush(nullptr);  // a buffered line must not be written once per worker
-    for (int w = 0; w < workers; ++w) {
-        const ::pid_t pid = ::fork();
-        if (pid == 0) {
-            for (std::size_t i = static_cast<std::size_t>(w); i < inputs.size();
-                 i += static_cast<std::size_t>(workers)) {
-                results[i] = f(inputs[i]);
-            }
-            ::_exit(0);
-        }
-        pids.push_back(pid);
-    }
-    bool all_ok = true;
-    for (const ::pid_t pid : pids) {
-        int status = 0;
-        all_ok = pid > 0 && ::waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
-                 WEXITSTATUS(status) == 0 && all_ok;
-    }
-    std::vector<long> out(results.begin(), results.end());
-    ::munmap(mapped, bytes);
-    if (!all_ok) {
-        throw ce::internal_error("process_map: a worker failed");
-    }
-    return out;
+// [process-map-use]
+TEST_CASE("process_map: results in input order, from worker processes") {
+    const std::vector<int> inputs{1, 2, 3, 4, 5, 6, 7};
+    const std::vector<long> squares = ce::process_map([](int n) { return long{n} * n; }, inputs, 3);
+    CHECK(squares == std::vector<long>{1, 4, 9, 16, 25, 36, 49});
+    CHECK(ce::process_map([](int n) { return n; }, std::vector<int>{}, 4).empty());  // forks nothing
+    CHECK(ce::process_map([](int n) { return n; }, inputs, 100).size() == 7);     // 7 workers at most
 }
+// [process-map-use]
 
-long square(long n) { return n * n; }
-
-TEST_CASE("a process pool maps a function over its inputs in worker processes") {
-    const std::vector<long> inputs{0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
-    CHECK(process_map(square, inputs, 3) == std::vector<long>{0, 1, 4, 9, 16, 25, 36, 49, 64, 81});
+// [process-map-errors]
+TEST_CASE("process_map: a worker's exception or signal becomes an error that names it") {
+    const std::vector<int> inputs{0, 1, 2, 3};
+    CHECK_THROWS_WITH_AS(
+        (void)ce::process_map(
+            [](int n) {
+                if (n == 3) {
+                    throw std::invalid_argument("three is not allowed");
+                }
+                return n;
+            },
+            inputs, 2),
+        "ce::process_map: worker 1 failed on input 3: three is not allowed", ce::error);
+    CHECK_THROWS_WITH_AS(
+        (void)ce::process_map(
+            [](int n) {
+                if (n == 2) {
+                    std::raise(SIGKILL);  // as the kernel's OOM killer would
+                }
+                return n;
+            },
+            inputs, 2),
+        "ce::process_map: worker 0 was killed by signal 9 (Killed)", ce::error);
+    CHECK_THROWS_AS((void)ce::process_map([](int n) { return n; }, inputs, 0), ce::usage_error);
 }
-// [process-map]
+// [process-map-errors]
 
 namespace {
 
