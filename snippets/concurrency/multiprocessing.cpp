@@ -15,12 +15,14 @@
 #include <chrono>
 #include <csignal>
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <latch>
 #include <mutex>
+#include <numeric>
 #include <optional>
 #include <span>
 #include <stdexcept>
@@ -231,6 +233,27 @@ TEST_CASE("process_map: a worker's exception or signal becomes an error that nam
     CHECK_THROWS_AS((void)ce::process_map([](int n) { return n; }, inputs, 0), ce::usage_error);
 }
 // [process-map-errors]
+
+// [process-map-large]
+TEST_CASE("process_map: a million inputs cross back through one shared mapping") {
+    std::vector<std::uint32_t> inputs(1'000'000);
+    std::iota(inputs.begin(), inputs.end(), 0U);
+    const std::vector<std::uint64_t> doubled =
+        ce::process_map([](std::uint32_t n) { return std::uint64_t{n} * 2; }, inputs, 2);
+    REQUIRE(doubled.size() == inputs.size());
+    CHECK(std::accumulate(doubled.begin(), doubled.end(), std::uint64_t{0}) == 999'999'000'000ULL);
+}
+// [process-map-large]
+
+#ifdef CE_COMPILE_FAIL_PROCESS_MAP_STRING
+// [process-map-string]
+// A std::string holds a pointer into the worker's heap: copied byte for byte into the
+// parent, it would point at memory the parent never had. The constraint refuses it.
+std::vector<std::string> names(const std::vector<int>& ids) {
+    return ce::process_map([](int id) { return "worker-" + std::to_string(id); }, ids, 2);
+}
+// [process-map-string]
+#endif
 
 namespace {
 
