@@ -15,8 +15,15 @@ set(CE_SNIPPET_SCOPE "all" CACHE STRING "Which snippets this tree builds: all or
 option(CE_COMPILE_FAIL_TESTS "Register the must-not-compile checks in this tree" ON)
 # clang-tidy with the repository's .clang-tidy, as a gate, in the trees that set this.
 option(CE_TIDY_TESTS "Run clang-tidy on every snippet in this tree" OFF)
+# clang-tidy 22 (Debian 12's bookworm-security package) runs the same checks as 19 about
+# five times faster: it no longer walks the system headers' declarations (measured: 2.3 s
+# against 12.2 s for concurrency/io_vs_cpu.cpp, the same findings on a seeded file).
+# Its newer front end reports doctest's use of __COUNTER__ (standardised by C2y and
+# C++26) under -Wpedantic; the compilers of record, g++ 12 and clang 19, accept it
+# under the same flags, so the linter alone is told not to repeat that one diagnostic.
 if(CE_TIDY_TESTS)
-  find_program(CE_CLANG_TIDY NAMES clang-tidy-19 REQUIRED)
+  find_program(CE_CLANG_TIDY NAMES clang-tidy-22 REQUIRED)
+  set(CE_CLANG_TIDY_ARGS --extra-arg=-Wno-c2y-extensions)
 endif()
 # The Python side of a topic (snippets/<chapter>/<topic>.py) runs once, in the trees that
 # set this. It runs with -P: a snippet named logging.py must not shadow the module.
@@ -113,7 +120,7 @@ function(ce_add_snippet path)
   if(CE_TIDY_TESTS)
     # Findings in the snippet and in the ce headers it includes are errors (.clang-tidy).
     add_test(NAME tidy.${chapter}.${topic}
-      COMMAND ${CE_CLANG_TIDY} -p ${CMAKE_BINARY_DIR} --quiet ${src})
+      COMMAND ${CE_CLANG_TIDY} -p ${CMAKE_BINARY_DIR} ${CE_CLANG_TIDY_ARGS} --quiet ${src})
     set_tests_properties(tidy.${chapter}.${topic} PROPERTIES LABELS "tidy;${chapter}")
   endif()
 

@@ -56,7 +56,7 @@ def python_label() -> str:
 
 
 PYTHON_LABEL = python_label()
-TIDY_LABEL = "clang-tidy 19"
+TIDY_LABEL = "clang-tidy 22"
 
 
 def sha256(path: Path) -> str:
@@ -108,6 +108,7 @@ class Test:
             # command: adding a snippet or editing an unrelated header reruns nothing.
             digest = hashlib.sha256(self.source().read_bytes())
             digest.update((ROOT / ".clang-tidy").read_bytes())
+            digest.update(" ".join(self.command).encode())  # the linter and its arguments
             for header in sorted(project_headers(self.source())):
                 digest.update(header.read_bytes())
             digest.update(compile_command(self.build_dir, self.source()).encode())

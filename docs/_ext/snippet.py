@@ -110,7 +110,7 @@ def configuration(label: str) -> str:
 
 def configurations(runs) -> str:
     """Every configuration on its own, grouped by compiler in preset order, clang-tidy
-    last: 'g++ 12 ASan+UBSan, g++ 12 -O2, clang 19 ASan+UBSan, clang 19 TSan, clang-tidy 19'."""
+    last: 'g++ 12 ASan+UBSan, g++ 12 -O2, clang 19 ASan+UBSan, clang 19 TSan, clang-tidy 22'."""
     labels = [run["label"] for run in runs]
     compilers_seen = list(dict.fromkeys(label.split(" · ")[0] for label in labels))
     ordered = sorted(labels, key=lambda label: (label.startswith("clang-tidy"),

@@ -93,7 +93,9 @@ composed(O, I) -> composed<O, I>;
  * @param fs the inner functions
  */
 template <class F, class... Fs>
-[[nodiscard]] constexpr auto compose(F&& f, Fs&&... fs) {
+[[nodiscard]] constexpr auto compose(F&& f, Fs&&... fs) noexcept(
+    std::is_nothrow_constructible_v<std::decay_t<F>, F> &&
+    (std::is_nothrow_constructible_v<std::decay_t<Fs>, Fs> && ...)) {
     if constexpr (sizeof...(Fs) == 0) {
         return std::decay_t<F>(std::forward<F>(f));
     } else {

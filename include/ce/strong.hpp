@@ -160,6 +160,7 @@ namespace std {
 /// Hashes a ce::strong as its value, so strong types key unordered containers.
 template <class T, class Tag, class Ops>
     requires std::default_initializable<std::hash<T>>
+// NOLINTNEXTLINE(bugprone-std-namespace-modification): specialising for a program-defined type is allowed
 struct hash<ce::strong<T, Tag, Ops>> {
     /// The hash of `s.value()`.
     [[nodiscard]] std::size_t operator()(const ce::strong<T, Tag, Ops>& s) const
