@@ -30,6 +30,7 @@
 #include <utility>
 #include <vector>
 
+#include <sched.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -339,6 +340,31 @@ TEST_CASE("usable_cpus: the affinity mask capped by the cgroup's CPU quota") {
     CHECK((hardware == 0 || usable <= hardware));
 }
 // [usable-cpus]
+
+// [affinity-pitfall]
+TEST_CASE("hardware_concurrency() ignores the affinity mask; affinity_cpus() reads it") {
+    const unsigned hardware = std::thread::hardware_concurrency();
+    cpu_set_t all;
+    REQUIRE(::sched_getaffinity(0, sizeof all, &all) == 0);
+    if (CPU_COUNT(&all) < 2) {  // a one-CPU machine has no mask to narrow
+        CHECK(ce::affinity_cpus() == 1);
+        return;
+    }
+    int first = 0;
+    while (!CPU_ISSET(first, &all)) {
+        ++first;
+    }
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(first, &one);
+    REQUIRE(::sched_setaffinity(0, sizeof one, &one) == 0);  // this thread: `taskset -c <first>`
+    const unsigned narrowed = ce::affinity_cpus();
+    const unsigned counted = std::thread::hardware_concurrency();
+    REQUIRE(::sched_setaffinity(0, sizeof all, &all) == 0);  // give the CPUs back
+    CHECK(narrowed == 1);
+    CHECK(counted == hardware);  // still every online CPU of the machine
+}
+// [affinity-pitfall]
 
 // [cgroup-tree]
 // A control group's limit applies to every group below it: the tightest one wins.
