@@ -7,11 +7,16 @@
  * stops new submissions, runs everything already queued, and joins the workers.
  *
  * @snippet concurrency/threading.cpp pool-futures
+ *
+ * A task that waits for the future of a task it submitted (fork-join) waits with
+ * ce::thread_pool::help_until_ready, which runs queued tasks meanwhile; a plain `get()`
+ * there can block every worker while the subtasks sit in the queue.
  */
 
 #include <ce/error.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <concepts>
 #include <condition_variable>
 #include <cstddef>
@@ -78,7 +83,12 @@ private:
  *
  * @snippet concurrency/threading.cpp pool-throwing-task
  *
- * Not supported: priorities, cancelling a queued task, resizing, work stealing.
+ * A task may wait for the future of another task of the same pool only through
+ * help_until_ready(): the waiting worker then runs queued tasks, so the subtask it
+ * waits for cannot be stuck behind it in the queue.
+ *
+ * Not supported: priorities, cancelling a queued task, resizing, work stealing (there
+ * is one queue, and every submission and every worker takes its mutex).
  */
 class thread_pool {
 public:
@@ -119,15 +129,64 @@ public:
         using result = std::invoke_result_t<std::decay_t<F>&>;
         std::packaged_task<result()> packaged(std::forward<F>(task));
         std::future<result> future = packaged.get_future();
-        {
-            const std::scoped_lock lock(mutex_);
-            if (closed_) {
-                throw usage_error("ce::thread_pool::submit: the pool is shut down");
-            }
-            queue_.push_back(detail::pool_task::wrap(std::move(packaged)));
-        }
-        ready_.notify_one();
+        enqueue(detail::pool_task::wrap(std::move(packaged)), "ce::thread_pool::submit: the pool is shut down");
         return future;
+    }
+
+    /**
+     * Queues `task` with no future: the cheapest submission, for work whose completion
+     * the caller tracks itself (a latch, a counter). `task` must be `noexcept`, since no
+     * future could carry its exception; the task's result, if any, is discarded. Throws
+     * ce::usage_error once shutdown() has begun.
+     */
+    template <class F>
+        requires std::invocable<std::decay_t<F>&>
+    void post(F&& task) {
+        static_assert(std::is_nothrow_invocable_v<std::decay_t<F>&>,
+                      "ce::thread_pool::post: the task must be noexcept (no future carries its exception); "
+                      "use submit() for a task that may throw");
+        enqueue(detail::pool_task::wrap(std::forward<F>(task)), "ce::thread_pool::post: the pool is shut down");
+    }
+
+    /**
+     * Runs queued tasks on the calling thread until `future` is ready, then returns;
+     * `future.get()` then returns at once. This is how a task waits for a subtask it
+     * submitted (fork-join): a worker blocked in `future.get()` runs nothing, and once
+     * every worker waits like that, the subtasks wait in the queue for ever.
+     *
+     * @snippet concurrency/threading.cpp pool-help
+     *
+     * Callable from any thread: from a task of this pool, from a thread outside it (which
+     * then lends itself to the pool while it waits), during and after shutdown() (with
+     * nothing queued, it only waits). The tasks it runs are arbitrary queued tasks, not
+     * only the one it waits for, and each runs on this thread's stack: a helper that
+     * picks up a long task returns only after it, and nested helping deepens the stack.
+     * Waiting for something that only the task below on this stack would provide
+     * deadlocks. A future made ready by a task of this pool is noticed when that task
+     * ends; one made ready elsewhere (a `std::promise` of another thread) within about a
+     * millisecond. Throws ce::usage_error when `future` has no shared state.
+     */
+    template <class T>
+    void help_until_ready(const std::future<T>& future) {
+        if (!future.valid()) {
+            throw usage_error("ce::thread_pool::help_until_ready: the future has no shared state");
+        }
+        std::unique_lock lock(mutex_);
+        for (;;) {
+            if (future.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+                return;
+            }
+            if (!queue_.empty()) {
+                run_one(lock);
+                continue;
+            }
+            // Nothing to run: sleep until a task ends (perhaps the awaited one) or arrives.
+            ++waiting_helpers_;
+            progress_.wait_for(lock, helper_poll, [&] {
+                return !queue_.empty() || future.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+            });
+            --waiting_helpers_;
+        }
     }
 
     /**
@@ -150,6 +209,42 @@ public:
     [[nodiscard]] std::size_t size() const noexcept { return workers_.size(); }
 
 private:
+    // How often a helper with nothing to run re-checks a future that no task of this
+    // pool completes (a task's end wakes it at once).
+    static constexpr std::chrono::milliseconds helper_poll{1};
+
+    void enqueue(detail::pool_task task, const char* closed_message) {
+        bool wake_helpers = false;
+        {
+            const std::scoped_lock lock(mutex_);
+            if (closed_) {
+                throw usage_error(closed_message);
+            }
+            queue_.push_back(std::move(task));
+            wake_helpers = waiting_helpers_ > 0;
+        }
+        ready_.notify_one();
+        if (wake_helpers) {
+            progress_.notify_all();
+        }
+    }
+
+    // Takes the oldest task and runs it with the mutex released; returns with the mutex
+    // held again. The task is destroyed before relocking: its captures' destructors are
+    // unknown code, which must not run under the pool's lock (they may submit).
+    void run_one(std::unique_lock<std::mutex>& lock) {
+        {
+            detail::pool_task task = std::move(queue_.front());
+            queue_.pop_front();
+            lock.unlock();
+            task();  // a packaged_task stores any exception in its future; posted tasks are noexcept
+        }
+        lock.lock();
+        if (waiting_helpers_ > 0) {
+            progress_.notify_all();  // the task just run may be what a helper waits for
+        }
+    }
+
     void close_and_join() {
         {
             const std::scoped_lock lock(mutex_);
@@ -165,24 +260,21 @@ private:
     // Each worker takes tasks until the pool is closed *and* the queue is empty: closing
     // never drops queued work, and each task is popped by exactly one worker.
     void work() {
+        std::unique_lock lock(mutex_);
         for (;;) {
-            detail::pool_task task;
-            {
-                std::unique_lock lock(mutex_);
-                ready_.wait(lock, [this] { return closed_ || !queue_.empty(); });
-                if (queue_.empty()) {
-                    return;
-                }
-                task = std::move(queue_.front());
-                queue_.pop_front();
+            ready_.wait(lock, [this] { return closed_ || !queue_.empty(); });
+            if (queue_.empty()) {
+                return;
             }
-            task();  // a packaged_task stores any exception in its future
+            run_one(lock);
         }
     }
 
     std::mutex mutex_;
-    std::condition_variable ready_;
+    std::condition_variable ready_;        // a task arrived, or the pool closed: for workers
+    std::condition_variable progress_;     // a task ended or arrived: for help_until_ready
     std::deque<detail::pool_task> queue_;  // guarded by mutex_
+    std::size_t waiting_helpers_ = 0;      // guarded by mutex_
     bool closed_ = false;                  // guarded by mutex_
     bool joined_ = false;                  // touched only by the owning thread
     std::vector<std::thread> workers_;     // last: the workers start once the rest exists
