@@ -11,15 +11,17 @@
 //                ce_submit       ce::thread_pool::submit: a std::future per task (one more
 //                                allocation, a shared state), dropped unread
 //                tbb_task_group  tbb::task_group::run, then wait(); no future
-// fork_join/*  fib(30), split in two down to a cutoff of 16, sequential below: the
-//              shape of a recursive divide and conquer.
+// fork_join/*  fib(32), split in two down to a cutoff, sequential below: the shape of
+//              a recursive divide and conquer. fork_join cuts off at 20 (about 600
+//              tasks, leaves of about ten microseconds), fork_join_fine at 12 (about 29000
+//              tasks, leaves well under a microsecond), where the cost per task decides.
 //                tbb_task_group  run(left), compute right, wait() (the baseline)
 //                ce_help         submit(left), compute right, help_until_ready(left)
 //                asio_no_join    asio cannot wait inside a task, so nothing joins: each
 //                                split posts both halves, each leaf adds its value to
 //                                one atomic total, and a count of unfinished tasks tells
 //                                the benchmark's thread when all are done
-//                sequential      the same recursion on one thread, no tasks
+//                sequential      the same recursion on one thread, no tasks (fork_join only)
 // reduce/*     the sum of 2^22 32-bit integers.
 //                tbb_parallel_reduce  tbb::parallel_reduce over a blocked_range (the baseline)
 //                ce_submit            8 chunks per thread, one future each, summed by the caller
@@ -131,10 +133,9 @@ void tiny_tbb_task_group(benchmark::State& state) {
     }
 }
 
-// ---- fork_join: fib(30) with a cutoff -----------------------------------------------
+// ---- fork_join: fib(32) with a cutoff -----------------------------------------------
 
-constexpr int fib_n = 30;
-constexpr int fib_cutoff = 16;
+constexpr int fib_n = 32;
 
 std::int64_t fib_sequential(int n) { return n < 2 ? n : fib_sequential(n - 1) + fib_sequential(n - 2); }
 
@@ -146,35 +147,38 @@ void check(benchmark::State& state, std::int64_t got, std::int64_t expected) {
     }
 }
 
+template <int cutoff>
 std::int64_t fib_tbb(int n) {
-    if (n < fib_cutoff) {
+    if (n < cutoff) {
         return fib_sequential(n);
     }
     std::int64_t left = 0;
     tbb::task_group group;
-    group.run([&left, n] { left = fib_tbb(n - 1); });
-    const std::int64_t right = fib_tbb(n - 2);
+    group.run([&left, n] { left = fib_tbb<cutoff>(n - 1); });
+    const std::int64_t right = fib_tbb<cutoff>(n - 2);
     group.wait();  // TBB's wait runs tasks meanwhile, this thread's own first
     return left + right;
 }
 
+template <int cutoff>
 std::int64_t fib_ce(ce::thread_pool& pool, int n) {
-    if (n < fib_cutoff) {
+    if (n < cutoff) {
         return fib_sequential(n);
     }
-    std::future<std::int64_t> left = pool.submit([&pool, n] { return fib_ce(pool, n - 1); });
-    const std::int64_t right = fib_ce(pool, n - 2);
+    std::future<std::int64_t> left = pool.submit([&pool, n] { return fib_ce<cutoff>(pool, n - 1); });
+    const std::int64_t right = fib_ce<cutoff>(pool, n - 2);
     pool.help_until_ready(left);
     return left.get() + right;
 }
 
+template <int cutoff>
 struct fib_no_join {
     asio::thread_pool& pool;
     std::atomic<std::int64_t>& total;
     std::atomic<std::int64_t>& unfinished;  // tasks posted and not yet done
 
     void operator()(int n) const {
-        if (n < fib_cutoff) {
+        if (n < cutoff) {
             total.fetch_add(fib_sequential(n), std::memory_order_relaxed);
         } else {
             unfinished.fetch_add(2, std::memory_order_relaxed);
@@ -187,24 +191,27 @@ struct fib_no_join {
     }
 };
 
+template <int cutoff>
 void fork_join_tbb_task_group(benchmark::State& state) {
     tbb::task_arena arena(static_cast<int>(workers()));
     for (auto _ : state) {
         std::int64_t result = 0;
-        arena.execute([&result] { result = fib_tbb(fib_n); });
+        arena.execute([&result] { result = fib_tbb<cutoff>(fib_n); });
         check(state, result, fib_expected);
     }
 }
 
+template <int cutoff>
 void fork_join_ce_help(benchmark::State& state) {
     ce::thread_pool pool(workers());
     for (auto _ : state) {
         // The benchmark's thread only waits, as it does for asio: workers() threads work.
-        std::future<std::int64_t> root = pool.submit([&pool] { return fib_ce(pool, fib_n); });
+        std::future<std::int64_t> root = pool.submit([&pool] { return fib_ce<cutoff>(pool, fib_n); });
         check(state, root.get(), fib_expected);
     }
 }
 
+template <int cutoff>
 void fork_join_asio_no_join(benchmark::State& state) {
     std::atomic<std::int64_t> total{0};
     std::atomic<std::int64_t> unfinished{0};
@@ -212,7 +219,7 @@ void fork_join_asio_no_join(benchmark::State& state) {
     for (auto _ : state) {
         total.store(0);
         unfinished.store(1);
-        asio::post(pool, [task = fib_no_join{pool, total, unfinished}] { task(fib_n); });
+        asio::post(pool, [task = fib_no_join<cutoff>{pool, total, unfinished}] { task(fib_n); });
         for (std::int64_t left = unfinished.load(); left != 0; left = unfinished.load()) {
             unfinished.wait(left);
         }
@@ -226,6 +233,11 @@ void fork_join_sequential(benchmark::State& state) {
         check(state, fib_sequential(fib_n), fib_expected);
     }
 }
+
+// The two cutoffs: 609 splits with leaves of fib(19) and fib(18), or 28656 splits with
+// leaves of fib(11) and fib(10).
+constexpr int coarse = 20;
+constexpr int fine = 12;
 
 // ---- reduce: a sum over 2^22 integers -------------------------------------------------
 
@@ -333,10 +345,13 @@ BENCHMARK(tiny_asio_post)->Name("tiny/asio_post")->UseRealTime()->Unit(benchmark
 BENCHMARK(tiny_ce_post)->Name("tiny/ce_post")->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(tiny_ce_submit)->Name("tiny/ce_submit")->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(tiny_tbb_task_group)->Name("tiny/tbb_task_group")->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(fork_join_tbb_task_group)->Name("fork_join/tbb_task_group")->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(fork_join_ce_help)->Name("fork_join/ce_help")->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(fork_join_asio_no_join)->Name("fork_join/asio_no_join")->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(fork_join_tbb_task_group<coarse>)->Name("fork_join/tbb_task_group")->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(fork_join_ce_help<coarse>)->Name("fork_join/ce_help")->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(fork_join_asio_no_join<coarse>)->Name("fork_join/asio_no_join")->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(fork_join_sequential)->Name("fork_join/sequential")->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(fork_join_tbb_task_group<fine>)->Name("fork_join_fine/tbb_task_group")->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(fork_join_ce_help<fine>)->Name("fork_join_fine/ce_help")->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(fork_join_asio_no_join<fine>)->Name("fork_join_fine/asio_no_join")->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(reduce_tbb_parallel_reduce)->Name("reduce/tbb_parallel_reduce")->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(reduce_ce_submit)->Name("reduce/ce_submit")->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(reduce_asio_post)->Name("reduce/asio_post")->UseRealTime()->Unit(benchmark::kMillisecond);

@@ -16,6 +16,7 @@
 #include <ce/error.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <concepts>
 #include <condition_variable>
@@ -171,19 +172,30 @@ public:
         if (!future.valid()) {
             throw usage_error("ce::thread_pool::help_until_ready: the future has no shared state");
         }
+        const auto is_ready = [&future] {
+            return future.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+        };
         std::unique_lock lock(mutex_);
+        bool spun = false;
         for (;;) {
-            if (future.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+            if (is_ready()) {
                 return;
             }
             if (!queue_.empty()) {
                 run_one(lock);
+                spun = false;
                 continue;
             }
-            // Nothing to run: sleep until a task ends (perhaps the awaited one) or arrives.
+            if (!spun) {
+                spin(lock, is_ready);
+                spun = true;
+                continue;
+            }
+            // Still nothing: sleep until a task ends (perhaps the awaited one) or arrives.
+            spun = false;
             ++waiting_helpers_;
             progress_.wait_for(lock, helper_poll, [&] {
-                return !queue_.empty() || future.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+                return !queue_.empty() || is_ready();
             });
             --waiting_helpers_;
         }
@@ -213,6 +225,22 @@ private:
     // pool completes (a task's end wakes it at once).
     static constexpr std::chrono::milliseconds helper_poll{1};
 
+    // Sleeping on a condition variable costs a system call, and waking the sleeper
+    // another. Before it sleeps, a thread with nothing to do yields the processor a few
+    // times and looks again: fine-grained tasks usually arrive within microseconds.
+    static constexpr int spins_before_sleep = 64;
+
+    // With the mutex released, yields until `done()` or a task is queued, at most
+    // spins_before_sleep times; returns with the mutex held.
+    template <class Done>
+    void spin(std::unique_lock<std::mutex>& lock, const Done& done) {
+        lock.unlock();
+        for (int i = 0; i < spins_before_sleep && queued_.load(std::memory_order_relaxed) == 0 && !done(); ++i) {
+            std::this_thread::yield();
+        }
+        lock.lock();
+    }
+
     void enqueue(detail::pool_task task, const char* closed_message) {
         bool wake_helpers = false;
         {
@@ -221,6 +249,7 @@ private:
                 throw usage_error(closed_message);
             }
             queue_.push_back(std::move(task));
+            queued_.store(queue_.size(), std::memory_order_relaxed);
             wake_helpers = waiting_helpers_ > 0;
         }
         ready_.notify_one();
@@ -236,6 +265,7 @@ private:
         {
             detail::pool_task task = std::move(queue_.front());
             queue_.pop_front();
+            queued_.store(queue_.size(), std::memory_order_relaxed);
             lock.unlock();
             task();  // a packaged_task stores any exception in its future; posted tasks are noexcept
         }
@@ -262,6 +292,9 @@ private:
     void work() {
         std::unique_lock lock(mutex_);
         for (;;) {
+            if (queue_.empty() && !closed_) {
+                spin(lock, [] { return false; });
+            }
             ready_.wait(lock, [this] { return closed_ || !queue_.empty(); });
             if (queue_.empty()) {
                 return;
@@ -274,6 +307,7 @@ private:
     std::condition_variable ready_;        // a task arrived, or the pool closed: for workers
     std::condition_variable progress_;     // a task ended or arrived: for help_until_ready
     std::deque<detail::pool_task> queue_;  // guarded by mutex_
+    std::atomic<std::size_t> queued_{0};   // queue_.size(), written under mutex_: a hint for spin()
     std::size_t waiting_helpers_ = 0;      // guarded by mutex_
     bool closed_ = false;                  // guarded by mutex_
     bool joined_ = false;                  // touched only by the owning thread

@@ -553,10 +553,11 @@ TEST_CASE("a subtask's exception reaches the parent task, and through it the cal
         parent = pool.submit([&pool] {
             std::future<int> child = pool.submit([]() -> int { throw std::runtime_error("child failed"); });
             pool.help_until_ready(child);  // returns: a stored exception makes the future ready
-            return child.get() + 1;        // rethrows in the parent, which does not catch it ...
+            return child.get() + 1;        // rethrows here; the parent does not catch it
         });
-    }  // joined: the worker no longer holds the exception (see below)
-    CHECK_THROWS_WITH_AS(parent.get(), "child failed", std::runtime_error);  // ... so here too
+        parent.wait();  // done, but its worker may still hold a reference to the exception
+    }                   // joined: now it holds none (see below)
+    CHECK_THROWS_WITH_AS(parent.get(), "child failed", std::runtime_error);  // the caller's turn
 }
 // [pool-help-exception]
 
