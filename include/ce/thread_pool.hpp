@@ -73,7 +73,8 @@ private:
 }  // namespace detail
 
 /**
- * A pool of `size()` worker threads taking tasks from one FIFO queue.
+ * A pool of `size()` worker threads taking tasks from one FIFO queue (a thread in
+ * help_until_ready() takes from its other end).
  *
  * Thread safety: submit() may be called from any thread, including from a task running
  * on the pool. shutdown() and the destructor must not be called from one of the pool's
@@ -159,9 +160,11 @@ public:
      *
      * Callable from any thread: from a task of this pool, from a thread outside it (which
      * then lends itself to the pool while it waits), during and after shutdown() (with
-     * nothing queued, it only waits). The tasks it runs are arbitrary queued tasks, not
-     * only the one it waits for, and each runs on this thread's stack: a helper that
-     * picks up a long task returns only after it, and nested helping deepens the stack.
+     * nothing queued, it only waits). It takes the *newest* queued task, where workers
+     * take the oldest: in a recursion that is the smallest piece, most often the awaited
+     * task or part of it. But it may be any task, also another thread's, and each runs on
+     * this thread's stack: a helper that picks up a long task returns only after it, and
+     * nested helping deepens the stack.
      * Waiting for something that only the task below on this stack would provide
      * deadlocks. A future made ready by a task of this pool is noticed when that task
      * ends; one made ready elsewhere (a `std::promise` of another thread) within about a
@@ -182,7 +185,10 @@ public:
                 return;
             }
             if (!queue_.empty()) {
-                run_one(lock);
+                // The newest task: in a recursion the smallest piece, most likely the one
+                // awaited or part of it. Taking the oldest, the biggest, would nest whole
+                // subtrees on this stack, each helping again, until the stack overflows.
+                run_one(lock, end::newest);
                 spun = false;
                 continue;
             }
@@ -258,13 +264,21 @@ private:
         }
     }
 
-    // Takes the oldest task and runs it with the mutex released; returns with the mutex
-    // held again. The task is destroyed before relocking: its captures' destructors are
-    // unknown code, which must not run under the pool's lock (they may submit).
-    void run_one(std::unique_lock<std::mutex>& lock) {
+    enum class end { oldest, newest };
+
+    // Takes a task from one end of the queue and runs it with the mutex released; returns
+    // with the mutex held again. The task is destroyed before relocking: its captures'
+    // destructors are unknown code, which must not run under the pool's lock.
+    void run_one(std::unique_lock<std::mutex>& lock, end from) {
         {
-            detail::pool_task task = std::move(queue_.front());
-            queue_.pop_front();
+            detail::pool_task task;
+            if (from == end::oldest) {
+                task = std::move(queue_.front());
+                queue_.pop_front();
+            } else {
+                task = std::move(queue_.back());
+                queue_.pop_back();
+            }
             queued_.store(queue_.size(), std::memory_order_relaxed);
             lock.unlock();
             task();  // a packaged_task stores any exception in its future; posted tasks are noexcept
@@ -299,7 +313,7 @@ private:
             if (queue_.empty()) {
                 return;
             }
-            run_one(lock);
+            run_one(lock, end::oldest);
         }
     }
 
