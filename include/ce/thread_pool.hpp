@@ -76,12 +76,12 @@ private:
  * A pool of `size()` worker threads taking tasks from one FIFO queue (a thread in
  * help_until_ready() takes from its other end).
  *
- * Thread safety: submit() may be called from any thread, including from a task running
- * on the pool. shutdown() and the destructor must not be called from one of the pool's
+ * Thread safety: submit(), post() and help_until_ready() may be called from any thread,
+ * including from a task running on the pool. shutdown() and the destructor must not be called from one of the pool's
  * own tasks (a worker cannot join itself); shutdown() throws ce::usage_error if it is.
  *
- * Every task submitted before shutdown() runs exactly once, on one of the workers; a
- * task that throws hands its exception to its future and the worker carries on:
+ * Every task submitted before shutdown() runs exactly once, on one of the workers or on
+ * a thread waiting in help_until_ready(); a task that throws hands its exception to its future and the worker carries on:
  *
  * @snippet concurrency/threading.cpp pool-throwing-task
  *
@@ -164,9 +164,8 @@ public:
      * take the oldest: in a recursion that is the smallest piece, most often the awaited
      * task or part of it. But it may be any task, also another thread's, and each runs on
      * this thread's stack: a helper that picks up a long task returns only after it, and
-     * nested helping deepens the stack.
-     * Waiting for something that only the task below on this stack would provide
-     * deadlocks. A future made ready by a task of this pool is noticed when that task
+     * nested helping deepens the stack. Waiting for something that only the task below
+     * on this stack would provide deadlocks. A future made ready by a task of this pool is noticed when that task
      * ends; one made ready elsewhere (a `std::promise` of another thread) within about a
      * millisecond. Throws ce::usage_error when `future` has no shared state.
      */
