@@ -263,7 +263,7 @@ private:
         }
     }
 
-    enum class end { oldest, newest };
+    enum class end : unsigned char { oldest, newest };
 
     // Takes a task from one end of the queue and runs it with the mutex released; returns
     // with the mutex held again. The task is destroyed before relocking: its captures'
