@@ -507,6 +507,14 @@ TEST_CASE("post queues a noexcept task with no future; the caller tracks complet
 }
 // [pool-post]
 
+#ifdef CE_COMPILE_FAIL_POOL_POST_THROWING
+// [pool-post-throwing]
+void post_parse(ce::thread_pool& pool, const std::string& text) {
+    pool.post([text] { (void)std::stoi(text); });  // std::stoi throws: not a noexcept task
+}
+// [pool-post-throwing]
+#endif
+
 // [pool-get-deadlock]
 TEST_CASE("a task that blocks on its subtask's future starves a pool of one worker") {
     ce::thread_pool pool(1);
