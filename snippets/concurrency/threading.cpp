@@ -491,6 +491,120 @@ TEST_CASE("submit after shutdown throws a usage error instead of losing the task
 }
 // [pool-closed]
 
+// [pool-post]
+TEST_CASE("post queues a noexcept task with no future; the caller tracks completion") {
+    std::atomic<int> ran{0};
+    std::latch done(100);
+    ce::thread_pool pool(2);  // declared last, destroyed first: no task outlives `done`
+    for (int i = 0; i < 100; ++i) {
+        pool.post([&ran, &done]() noexcept {
+            ran.fetch_add(1, std::memory_order_relaxed);
+            done.count_down();
+        });
+    }
+    done.wait();
+    CHECK(ran.load() == 100);
+}
+// [pool-post]
+
+#ifdef CE_COMPILE_FAIL_POOL_POST_THROWING
+// [pool-post-throwing]
+void post_parse(ce::thread_pool& pool, const std::string& text) {
+    pool.post([text] { (void)std::stoi(text); });  // std::stoi throws: not a noexcept task
+}
+// [pool-post-throwing]
+#endif
+
+// [pool-get-deadlock]
+TEST_CASE("a task that blocks on its subtask's future starves a pool of one worker") {
+    ce::thread_pool pool(1);
+    std::future<std::future_status> parent = pool.submit([&pool] {
+        std::future<int> child = pool.submit([] { return 1; });
+        // The only worker is running this task, so `child` waits in the queue behind it:
+        // child.get() would never return. wait_for shows it without hanging the test.
+        return child.wait_for(100ms);
+    });
+    CHECK(parent.get() == std::future_status::timeout);
+}
+// [pool-get-deadlock]
+
+// [pool-help]
+long long fib_sequential(int n) { return n < 2 ? n : fib_sequential(n - 1) + fib_sequential(n - 2); }
+
+// Fork-join: the pool gets fib(n-1), this thread computes fib(n-2), then helps the pool
+// until fib(n-1) is done. Below the cutoff a task is not worth its queueing.
+long long fib(ce::thread_pool& pool, int n) {
+    if (n < 16) {
+        return fib_sequential(n);
+    }
+    std::future<long long> left = pool.submit([&pool, n] { return fib(pool, n - 1); });
+    const long long right = fib(pool, n - 2);
+    pool.help_until_ready(left);  // runs queued tasks, `left` among them, while it waits
+    return left.get() + right;
+}
+
+TEST_CASE("help_until_ready lets fork-join finish, even on a pool of one worker") {
+    for (const std::size_t workers : {1U, 2U}) {
+        ce::thread_pool pool(workers);
+        std::future<long long> result = pool.submit([&pool] { return fib(pool, 24); });
+        REQUIRE(result.wait_for(60s) == std::future_status::ready);
+        CHECK(result.get() == 46368);
+    }
+}
+// [pool-help]
+
+// [pool-help-exception]
+TEST_CASE("a subtask's exception reaches the parent task, and through it the caller") {
+    std::future<int> parent;
+    {
+        ce::thread_pool pool(1);
+        parent = pool.submit([&pool] {
+            std::future<int> child = pool.submit([]() -> int { throw std::runtime_error("child failed"); });
+            pool.help_until_ready(child);  // returns: a stored exception makes the future ready
+            return child.get() + 1;        // rethrows here; the parent does not catch it
+        });
+        parent.wait();  // done, but its worker may still hold a reference to the exception
+    }                   // joined: now it holds none (see below)
+    CHECK_THROWS_WITH_AS(parent.get(), "child failed", std::runtime_error);  // the caller's turn
+}
+// [pool-help-exception]
+
+// [pool-help-outside]
+TEST_CASE("a thread outside the pool that helps runs queued tasks itself") {
+    std::latch started(1);
+    std::latch release(1);
+    ce::thread_pool pool(1);
+    std::future<void> blocker = pool.submit([&] {
+        started.count_down();
+        release.wait();  // holds the only worker
+    });
+    started.wait();  // the worker has taken `blocker`: the queue is empty again
+    std::future<std::thread::id> queued = pool.submit([] { return std::this_thread::get_id(); });
+    pool.help_until_ready(queued);  // the worker is busy, so this thread runs `queued`
+    CHECK(queued.get() == std::this_thread::get_id());
+    release.count_down();
+    blocker.get();
+}
+// [pool-help-outside]
+
+// [pool-help-after-shutdown]
+TEST_CASE("after shutdown help_until_ready has nothing to run and only waits") {
+    ce::thread_pool pool(2);
+    std::future<int> drained = pool.submit([] { return 7; });
+    pool.shutdown();
+    pool.help_until_ready(drained);  // it ran during the drain: returns at once
+    CHECK(drained.get() == 7);
+
+    std::promise<int> elsewhere;  // made ready by a thread the pool knows nothing of
+    std::future<int> later = elsewhere.get_future();
+    std::jthread setter([&elsewhere] { elsewhere.set_value(8); });
+    pool.help_until_ready(later);  // noticed by the helper's periodic re-check
+    CHECK(later.get() == 8);
+
+    CHECK_THROWS_AS(pool.help_until_ready(std::future<int>{}), ce::usage_error);  // no state
+}
+// [pool-help-after-shutdown]
+
 // [synchronized-with-lock]
 TEST_CASE("synchronized data is reached only through its lock") {
     ce::synchronized<std::vector<std::string>> lines;
