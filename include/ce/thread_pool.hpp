@@ -77,11 +77,13 @@ private:
  * help_until_ready() takes from its other end).
  *
  * Thread safety: submit(), post() and help_until_ready() may be called from any thread,
- * including from a task running on the pool. shutdown() and the destructor must not be called from one of the pool's
- * own tasks (a worker cannot join itself); shutdown() throws ce::usage_error if it is.
+ * including from a task running on the pool. shutdown() and the destructor must not be
+ * called from one of the pool's own tasks (a worker cannot join itself); shutdown()
+ * throws ce::usage_error if it is.
  *
  * Every task submitted before shutdown() runs exactly once, on one of the workers or on
- * a thread waiting in help_until_ready(); a task that throws hands its exception to its future and the worker carries on:
+ * a thread waiting in help_until_ready(); a task that throws hands its exception to its
+ * future and the worker carries on:
  *
  * @snippet concurrency/threading.cpp pool-throwing-task
  *
@@ -131,7 +133,8 @@ public:
         using result = std::invoke_result_t<std::decay_t<F>&>;
         std::packaged_task<result()> packaged(std::forward<F>(task));
         std::future<result> future = packaged.get_future();
-        enqueue(detail::pool_task::wrap(std::move(packaged)), "ce::thread_pool::submit: the pool is shut down");
+        enqueue(detail::pool_task::wrap(std::move(packaged)),
+                "ce::thread_pool::submit: the pool is shut down");
         return future;
     }
 
@@ -147,7 +150,8 @@ public:
         static_assert(std::is_nothrow_invocable_v<std::decay_t<F>&>,
                       "ce::thread_pool::post: the task must be noexcept (no future carries its exception); "
                       "use submit() for a task that may throw");
-        enqueue(detail::pool_task::wrap(std::forward<F>(task)), "ce::thread_pool::post: the pool is shut down");
+        enqueue(detail::pool_task::wrap(std::forward<F>(task)),
+                "ce::thread_pool::post: the pool is shut down");
     }
 
     /**
@@ -165,9 +169,10 @@ public:
      * task or part of it. But it may be any task, also another thread's, and each runs on
      * this thread's stack: a helper that picks up a long task returns only after it, and
      * nested helping deepens the stack. Waiting for something that only the task below
-     * on this stack would provide deadlocks. A future made ready by a task of this pool is noticed when that task
-     * ends; one made ready elsewhere (a `std::promise` of another thread) within about a
-     * millisecond. Throws ce::usage_error when `future` has no shared state.
+     * on this stack would provide deadlocks. A future made ready by a task of this pool
+     * is noticed when that task ends; one made ready elsewhere (a `std::promise` of
+     * another thread) within about a millisecond. Throws ce::usage_error when `future`
+     * has no shared state.
      */
     template <class T>
     void help_until_ready(const std::future<T>& future) {
@@ -240,7 +245,8 @@ private:
     template <class Done>
     void spin(std::unique_lock<std::mutex>& lock, const Done& done) {
         lock.unlock();
-        for (int i = 0; i < spins_before_sleep && queued_.load(std::memory_order_relaxed) == 0 && !done(); ++i) {
+        for (int i = 0; i < spins_before_sleep && queued_.load(std::memory_order_relaxed) == 0 && !done();
+             ++i) {
             std::this_thread::yield();
         }
         lock.lock();
