@@ -97,14 +97,18 @@ def main() -> int:
 
     report = []
     print(f"{'Benchmark':<40} {'Time':>12} {'CPU':>12} {'Iterations':>11}")
-    for name, _, _ in cases:
+    for family, (name, _, _) in enumerate(cases):
+        for r in runs[name]:
+            r["family_index"] = family
+            r["per_family_instance_index"] = 0
         singles = sorted(runs[name], key=lambda r: r["repetition_index"])
         report += singles
         if args.benchmark_display_aggregates_only != "true":
             for r in singles:
                 print(f"{name:<40} {r['real_time']:9.2f} ms {r['cpu_time']:9.2f} ms {r['iterations']:>11}")
         for aggregate, real, cpu in aggregates(singles):
-            report.append({"name": f"{name}_{aggregate}", "run_name": name, "run_type": "aggregate",
+            report.append({"name": f"{name}_{aggregate}", "family_index": family, "per_family_instance_index": 0,
+                           "run_name": name, "run_type": "aggregate",
                            "repetitions": repetitions, "threads": 1, "aggregate_name": aggregate,
                            "aggregate_unit": "percentage" if aggregate == "cv" else "time",
                            "iterations": repetitions, "real_time": real, "cpu_time": cpu, "time_unit": "ms"})

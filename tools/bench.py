@@ -93,7 +93,9 @@ def summaries(data: dict) -> dict[str, tuple[float, float | None, str]]:
     kept in the file lack."""
     repetitions: dict[str, list[float]] = {}
     found: dict[str, tuple[float, float | None, str]] = {}
-    for b in data["benchmarks"]:
+    # Interleaved runs are reported in the order they finished: registration order
+    # (family_index) puts each group's baseline first again.
+    for b in sorted(data["benchmarks"], key=lambda b: (b.get("family_index", 0), b.get("per_family_instance_index", 0))):
         if b.get("run_type") == "iteration":
             repetitions.setdefault(b["run_name"], []).append(b["real_time"])
         elif b.get("aggregate_name") == "median":

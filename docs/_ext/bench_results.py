@@ -31,7 +31,9 @@ def medians(data: dict) -> dict[str, list[tuple[str, float, float | None, str]]]
     the single repetitions, which results written before they were kept lack."""
     repetitions: dict[str, list[float]] = {}
     groups: dict[str, list[tuple[str, float, float | None, str]]] = {}
-    for bench in data["benchmarks"]:
+    # Interleaved runs are reported in the order they finished: registration order
+    # (family_index) puts each group's baseline first again.
+    for bench in sorted(data["benchmarks"], key=registration_order):
         if bench.get("run_type") == "iteration":
             repetitions.setdefault(bench["run_name"], []).append(bench["real_time"])
             continue
@@ -46,6 +48,10 @@ def medians(data: dict) -> dict[str, list[tuple[str, float, float | None, str]]]
         group, variant = parts[0], parts[1] if len(parts) > 1 else parts[0]
         groups.setdefault(group, []).append((variant, bench["real_time"], spread, bench.get("time_unit", "ns")))
     return groups
+
+
+def registration_order(bench: dict) -> tuple[int, int]:
+    return bench.get("family_index", 0), bench.get("per_family_instance_index", 0)
 
 
 def repetitions_of(data: dict) -> int | None:
