@@ -121,11 +121,11 @@ class BenchResults(SphinxDirective):
 
         count = repetitions_of(data)
         interleaved = "interleaved" in meta.get("method", "")
-        method = (f"Median of {count or 'several'} {'randomly interleaved ' if interleaved else ''}repetitions; "
-                  + ("spread: the interquartile range of the repetitions (the middle half lies within it), "
-                     "also as a share of the median; ratio: median against the group's baseline. "
-                     if any(v[2] is not None for vs in groups.values() for v in vs) else
-                     "the single repetitions were not recorded, so no spread is shown. "))
+        has_spread = any(v[2] is not None for vs in groups.values() for v in vs)
+        method = (f"Median of {count or 'several'} {'randomly interleaved ' if interleaved else ''}repetitions"
+                  + (", with their interquartile range (the middle half of the repetitions lies within it; "
+                     "in % of the median)" if has_spread else " (the single repetitions were not kept: no spread)")
+                  + "; ratio: median against the group's baseline. ")
         context = data.get("context", {})
         where = f"{meta.get('processor', '?')}, {context.get('num_cpus', '?')} CPUs"
         if context.get("load_avg"):
