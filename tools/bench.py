@@ -2,7 +2,7 @@
 """Runs every benchmark of the given bench presets and prints each variant against its
 baseline.
 
-    bench.py [--only NAME ...] bench-gcc bench-clang
+    bench.py [--only NAME]... bench-gcc bench-clang
 
 Benchmarks are named <group>/<variant>; the first variant of a group is its baseline.
 Each benchmark executable runs its variants REPETITIONS times, in random interleaved
@@ -38,7 +38,8 @@ REPETITIONS = 9
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("presets", nargs="*", default=["bench-gcc"])
-    parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these benchmarks (e.g. gil)")
+    parser.add_argument("--only", action="append", metavar="NAME",
+                        help="run only this benchmark (e.g. gil); may be repeated")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     for preset in args.presets:
