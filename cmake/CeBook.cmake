@@ -151,16 +151,20 @@ endfunction()
 # ASan-built module cannot be loaded into an uninstrumented python without preloading
 # libasan). The Python test finds it through CE_PYTHON_MODULE_DIR.
 function(ce_add_python_module chapter topic name src)
+  set(dir ${CMAKE_BINARY_DIR}/python_modules/${chapter}/${topic})
+  ce_build_python_module(python_module.${chapter}.${topic} ${name} ${src} ${dir})
+  set_tests_properties(python.${chapter}.${topic} PROPERTIES ENVIRONMENT "CE_PYTHON_MODULE_DIR=${dir}")
+endfunction()
+
+# Builds <src> with CE_PYTHON_MODULE defined as the extension module <name> in <dir>.
+function(ce_build_python_module target name src dir)
   find_package(Python3 REQUIRED COMPONENTS Interpreter Development.Module)
   find_package(pybind11 CONFIG REQUIRED)
-  set(target python_module.${chapter}.${topic})
-  set(dir ${CMAKE_BINARY_DIR}/python_modules/${chapter}/${topic})
   pybind11_add_module(${target} MODULE ${src})
   set_target_properties(${target} PROPERTIES OUTPUT_NAME ${name} LIBRARY_OUTPUT_DIRECTORY ${dir})
   target_compile_definitions(${target} PRIVATE CE_PYTHON_MODULE)
   # Optimised even in a Debug tree: the Python side times it.
   target_compile_options(${target} PRIVATE -O2 -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Werror)
-  set_tests_properties(python.${chapter}.${topic} PROPERTIES ENVIRONMENT "CE_PYTHON_MODULE_DIR=${dir}")
 endfunction()
 
 # Fails the configuration when a file under snippets/ was never registered: a snippet
@@ -203,4 +207,23 @@ function(ce_add_benchmark name)
   add_executable(bench.${name} ${PROJECT_SOURCE_DIR}/bench/${name}.cpp ${arg_SOURCES})
   target_link_libraries(bench.${name} PRIVATE ce::ce ce_book_flags benchmark::benchmark_main ${arg_LIBS})
   set_property(GLOBAL APPEND PROPERTY CE_BENCHMARKS bench.${name})
+endfunction()
+
+#[=[
+ce_add_python_benchmark(<name> MODULE <module> SOURCE <snippet.cpp>)
+
+A benchmark written in Python, bench/<name>.py, that times the extension module a
+snippet builds with CE_PYTHON_MODULE (see ce_add_python_module), compiled here by this
+preset's compiler. bench/bench.<name> runs the script with Debian's interpreter and the
+module's folder; the script takes Google Benchmark's flags that tools/bench.py passes
+and writes the same JSON.
+]=]
+function(ce_add_python_benchmark name)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "MODULE;SOURCE" "")
+  set(dir ${CMAKE_CURRENT_BINARY_DIR}/python_modules/${name})
+  ce_build_python_module(bench_module.${name} ${arg_MODULE} ${PROJECT_SOURCE_DIR}/${arg_SOURCE} ${dir})
+  file(GENERATE OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/bench.${name}
+    CONTENT "#!/bin/sh\nexec '${Python3_EXECUTABLE}' '${PROJECT_SOURCE_DIR}/bench/${name}.py' --module-dir '${dir}' \"$@\"\n"
+    FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
+  set_property(GLOBAL APPEND PROPERTY CE_BENCHMARKS bench_module.${name})
 endfunction()

@@ -2,17 +2,27 @@
 """Runs every benchmark of the given bench presets and prints each variant against its
 baseline.
 
-    bench.py bench-gcc bench-clang
+    bench.py [--only NAME]... bench-gcc bench-clang
 
 Benchmarks are named <group>/<variant>; the first variant of a group is its baseline.
-Results are written to build/bench/results/<name>-<compiler>.json (Google Benchmark's
-JSON plus the machine and date), where the book's pages read them.
+Each benchmark executable runs its variants REPETITIONS times, in random interleaved
+order (Google Benchmark's --benchmark_enable_random_interleaving): a burst of load from
+another process then lands on random variants instead of on whichever ran at that
+moment, and the median of the repetitions is what a page quotes, with their
+interquartile range beside it. Results are written to
+build/bench/results/<name>-<compiler>.json (Google Benchmark's JSON, every repetition
+and the aggregates, plus the machine and date), where the book's pages read them.
+
+A benchmark executable may also be a script (bench/gil.py behind bench.gil) that takes
+the same flags and writes the same JSON.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import platform
+import statistics
 import subprocess
 import sys
 import time
@@ -20,16 +30,26 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "build" / "bench" / "results"
+# Odd, so that the median is one measured repetition; enough that the quartiles mean
+# something. At Google Benchmark's 0.5 s per repetition a variant takes about 5 s.
+REPETITIONS = 9
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("presets", nargs="*", default=["bench-gcc"])
+    parser.add_argument("--only", action="append", metavar="NAME",
+                        help="run only this benchmark (e.g. gil); may be repeated")
+    args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
-    for preset in sys.argv[1:] or ["bench-gcc"]:
+    for preset in args.presets:
         compiler = preset.removeprefix("bench-")
         build = ROOT / "build" / preset / "bench"
         executables = sorted(p for p in build.glob("bench.*") if p.is_file() and p.stat().st_mode & 0o111)
+        if args.only:
+            executables = [p for p in executables if p.name.removeprefix("bench.") in args.only]
         if not executables:
-            print(f"bench: {preset} has no benchmarks")
+            print(f"bench: {preset} has no benchmarks" + (f" named {' '.join(args.only)}" if args.only else ""))
         for exe in executables:
             run_one(exe, f"{exe.name.removeprefix('bench.')}-{compiler}", preset)
     return 0
@@ -38,12 +58,15 @@ def main() -> int:
 def run_one(exe: Path, name: str, preset: str) -> None:
     out = RESULTS / f"{name}.json"
     print(f"bench: running {name}", flush=True)
-    subprocess.run([str(exe), "--benchmark_repetitions=5", "--benchmark_report_aggregates_only=true",
+    subprocess.run([str(exe), f"--benchmark_repetitions={REPETITIONS}",
+                    "--benchmark_enable_random_interleaving=true",
+                    "--benchmark_display_aggregates_only=true",  # the file keeps every repetition
                     "--benchmark_format=console", "--benchmark_out_format=json", f"--benchmark_out={out}"],
                    check=True)
     data = json.loads(out.read_text())
     data["ce"] = {"machine": platform.node(), "processor": processor(),
-                  "date": time.strftime("%Y-%m-%d"), "preset": preset}
+                  "date": time.strftime("%Y-%m-%d"), "preset": preset,
+                  "method": f"{REPETITIONS} repetitions, randomly interleaved"}
     out.write_text(json.dumps(data, indent=1))
     print_ratios(name, data)
 
@@ -65,24 +88,40 @@ def split_name(run_name: str) -> tuple[str, str]:
     return parts[0], parts[1] if len(parts) > 1 else parts[0]
 
 
-def medians(data: dict) -> dict[str, float]:
-    found = {}
-    for b in data["benchmarks"]:
-        if b.get("aggregate_name") == "median":
-            found[b["run_name"]] = b["real_time"]
+def summaries(data: dict) -> dict[str, tuple[float, float | None, str]]:
+    """run_name -> (median, interquartile range or None, time unit), in report order.
+    The range comes from the single repetitions, which results written before they were
+    kept in the file lack."""
+    repetitions: dict[str, list[float]] = {}
+    found: dict[str, tuple[float, float | None, str]] = {}
+    # Interleaved runs are reported in the order they finished: registration order
+    # (family_index) puts each group's baseline first again.
+    for b in sorted(data["benchmarks"], key=lambda b: (b.get("family_index", 0), b.get("per_family_instance_index", 0))):
+        if b.get("run_type") == "iteration":
+            repetitions.setdefault(b["run_name"], []).append(b["real_time"])
+        elif b.get("aggregate_name") == "median":
+            times = repetitions.get(b["run_name"], [])
+            spread = None
+            if len(times) >= 2:
+                q1, _, q3 = statistics.quantiles(times, n=4, method="inclusive")
+                spread = q3 - q1
+            found[b["run_name"]] = (b["real_time"], spread, b.get("time_unit", "ns"))
     return found
 
 
 def print_ratios(name: str, data: dict) -> None:
-    groups: dict[str, list[tuple[str, float]]] = {}
-    for run_name, t in medians(data).items():
+    groups: dict[str, list[tuple[str, float, float | None, str]]] = {}
+    for run_name, (t, spread, unit) in summaries(data).items():
         group, variant = split_name(run_name)
-        groups.setdefault(group, []).append((variant, t))
-    print(f"\n{name}: median real time, ratio to the group's baseline")
+        groups.setdefault(group, []).append((variant, t, spread, unit))
+    print(f"\n{name}: median real time of {REPETITIONS} interleaved repetitions, their interquartile "
+          "range (IQR), and the ratio of the medians to the group's baseline")
     for group, variants in groups.items():
-        base_name, base = variants[0]
-        for variant, t in variants:
-            print(f"  {group:<24} {variant:<20} {t:12.1f} ns  {t / base:6.2f}x {'(baseline)' if variant == base_name else ''}")
+        base_name, base = variants[0][0], variants[0][1]
+        for variant, t, spread, unit in variants:
+            iqr = f"IQR {spread:10.1f} {unit} ({100 * spread / t:4.1f}%)" if spread is not None else "IQR n/a"
+            print(f"  {group:<24} {variant:<22} {t:12.1f} {unit:<2}  {iqr}  {t / base:6.2f}x"
+                  f"{' (baseline)' if variant == base_name else ''}")
     print()
 
 

@@ -5,11 +5,15 @@ The table comes from ``build/bench/results/<name>.json`` (written by tools/bench
 the reader's machine) when it exists, and otherwise from the copy committed in
 ``docs/_data/bench/<name>.json``, labelled with the machine and date it was measured on.
 Benchmarks are named ``<group>/<variant>``; the first variant of a group is the baseline.
+Each row shows the median of the repetitions, their interquartile range (the spread of
+the middle half of the repetitions, from the single repetitions in the file), and the
+ratio of the medians to the baseline.
 """
 
 from __future__ import annotations
 
 import json
+import statistics
 from pathlib import Path
 
 from docutils import nodes
@@ -18,15 +22,41 @@ from sphinx.util.docutils import SphinxDirective
 from book import new_table
 
 
-def medians(data: dict) -> dict[str, list[tuple[str, float, str]]]:
-    groups: dict[str, list[tuple[str, float, str]]] = {}
-    for bench in data["benchmarks"]:
+def unit_text(unit: str) -> str:
+    return "µs" if unit == "us" else unit
+
+
+def medians(data: dict) -> dict[str, list[tuple[str, float, float | None, str]]]:
+    """group -> [(variant, median, interquartile range or None, unit)]. The range needs
+    the single repetitions, which results written before they were kept lack."""
+    repetitions: dict[str, list[float]] = {}
+    groups: dict[str, list[tuple[str, float, float | None, str]]] = {}
+    # Interleaved runs are reported in the order they finished: registration order
+    # (family_index) puts each group's baseline first again.
+    for bench in sorted(data["benchmarks"], key=registration_order):
+        if bench.get("run_type") == "iteration":
+            repetitions.setdefault(bench["run_name"], []).append(bench["real_time"])
+            continue
         if bench.get("aggregate_name") != "median":
             continue
+        times = repetitions.get(bench["run_name"], [])
+        spread = None
+        if len(times) >= 2:
+            q1, _, q3 = statistics.quantiles(times, n=4, method="inclusive")
+            spread = q3 - q1
         parts = bench["run_name"].split("/")  # group/variant[/real_time, /threads:N, ...]
         group, variant = parts[0], parts[1] if len(parts) > 1 else parts[0]
-        groups.setdefault(group, []).append((variant, bench["real_time"], bench.get("time_unit", "ns")))
+        groups.setdefault(group, []).append((variant, bench["real_time"], spread, bench.get("time_unit", "ns")))
     return groups
+
+
+def registration_order(bench: dict) -> tuple[int, int]:
+    return bench.get("family_index", 0), bench.get("per_family_instance_index", 0)
+
+
+def repetitions_of(data: dict) -> int | None:
+    counts = {b.get("repetitions") for b in data["benchmarks"] if b.get("aggregate_name") == "median"}
+    return counts.pop() if len(counts) == 1 else None
 
 
 def state(path: Path):
@@ -75,24 +105,36 @@ class BenchResults(SphinxDirective):
         if not groups:
             raise self.error(f"{source}: no median aggregates (run with --benchmark_repetitions)")
 
-        table, body = new_table(["ce-bench"], [("Benchmark", 20), ("Variant", 20),
-                                               ("Median time", 14), ("Ratio", 10)])
+        table, body = new_table(["ce-bench"], [("Benchmark", 18), ("Variant", 20), ("Median time", 13),
+                                               ("Spread (IQR)", 17), ("Ratio", 8)])
         for group, variants in groups.items():
             baseline = variants[0][1]
-            for i, (variant, time, unit) in enumerate(variants):
+            for i, (variant, time, spread, unit) in enumerate(variants):
                 row = nodes.row()
                 row += nodes.entry("", nodes.paragraph(text=group if i == 0 else ""))
                 row += nodes.entry("", nodes.paragraph(text=variant + (" (baseline)" if i == 0 else "")))
-                row += nodes.entry("", nodes.paragraph(text=f"{time:,.1f} {unit}"))
+                row += nodes.entry("", nodes.paragraph(text=f"{time:,.1f} {unit_text(unit)}"))
+                iqr = "—" if spread is None else f"{spread:,.1f} {unit_text(unit)} ({100 * spread / time:.1f}%)"
+                row += nodes.entry("", nodes.paragraph(text=iqr))
                 row += nodes.entry("", nodes.paragraph(text=f"{time / baseline:.2f}×"))
                 body += row
 
-        where = f"{meta.get('processor', '?')}, {data.get('context', {}).get('num_cpus', '?')} CPUs"
+        count = repetitions_of(data)
+        interleaved = "interleaved" in meta.get("method", "")
+        has_spread = any(v[2] is not None for vs in groups.values() for v in vs)
+        method = (f"Median of {count or 'several'} {'randomly interleaved ' if interleaved else ''}repetitions"
+                  + (", with their interquartile range (the middle half of the repetitions lies within it; "
+                     "in % of the median)" if has_spread else " (the single repetitions were not kept: no spread)")
+                  + "; ratio: median against the group's baseline. ")
+        context = data.get("context", {})
+        where = f"{meta.get('processor', '?')}, {context.get('num_cpus', '?')} CPUs"
+        if context.get("load_avg"):
+            where += f", load average {context['load_avg'][0]:.1f} at the start"
         if source == local:
-            label = f"Measured by make bench on this machine ({where}) on {meta.get('date', '?')}."
+            label = method + f"Measured by make bench on this machine ({where}) on {meta.get('date', '?')}."
         else:
-            label = (f"Measured on {meta.get('machine', 'an unnamed machine')} ({where}) on "
-                     f"{meta.get('date', '?')}; run make bench to measure on yours.")
+            label = method + (f"Measured on {meta.get('machine', 'an unnamed machine')} ({where}) on "
+                              f"{meta.get('date', '?')}; run make bench to measure on yours.")
         caption = self.options.get("caption", f"Benchmark {name}: median of repeated runs")
         title = nodes.title(caption, caption)
         table.insert(0, title)
