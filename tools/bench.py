@@ -40,7 +40,12 @@ def main() -> int:
     parser.add_argument("presets", nargs="*", default=["bench-gcc"])
     parser.add_argument("--only", action="append", metavar="NAME",
                         help="run only this benchmark (e.g. gil); may be repeated")
+    parser.add_argument("--publish", metavar="MACHINE",
+                        help="run nothing: copy build/bench/results/*.json into docs/_data/bench, "
+                             "the machine described as MACHINE, host name and paths left out")
     args = parser.parse_args()
+    if args.publish:
+        return publish(args.publish, args.only)
     RESULTS.mkdir(parents=True, exist_ok=True)
     for preset in args.presets:
         compiler = preset.removeprefix("bench-")
@@ -52,6 +57,31 @@ def main() -> int:
             print(f"bench: {preset} has no benchmarks" + (f" named {' '.join(args.only)}" if args.only else ""))
         for exe in executables:
             run_one(exe, f"{exe.name.removeprefix('bench.')}-{compiler}", preset)
+    return 0
+
+
+def publish(machine: str, only: list[str] | None) -> int:
+    """The reader's results become the book's committed tables, which a page shows when
+    its reader has not run `make bench`. What identifies the machine it ran on (host
+    name, paths) is replaced by the description given; the processor model stays."""
+    committed = ROOT / "docs" / "_data" / "bench"
+    results = sorted(RESULTS.glob("*.json"))
+    if only:
+        results = [r for r in results if r.stem.rsplit("-", 1)[0] in only]
+    if not results:
+        print("bench: nothing to publish; run make bench first", file=sys.stderr)
+        return 1
+    for result in results:
+        data = json.loads(result.read_text())
+        context = data.get("context", {})
+        context["host_name"] = "vm"
+        if "executable" in context:  # build/<preset>/bench/bench.<name>, from any checkout
+            exe = Path(context["executable"])
+            context["executable"] = str(Path(*exe.parts[-4:])) if len(exe.parts) >= 4 else exe.name
+        meta = data.setdefault("ce", {})
+        meta["machine"] = machine
+        (committed / result.name).write_text(json.dumps(data, indent=1) + "\n")
+        print(f"bench: published {result.name}")
     return 0
 
 
