@@ -21,8 +21,10 @@ option(CE_TIDY_TESTS "Run clang-tidy on every snippet in this tree" OFF)
 # Its newer front end reports doctest's use of __COUNTER__ (standardised by C2y and
 # C++26) under -Wpedantic; the compilers of record, g++ 12 and clang 19, accept it
 # under the same flags, so the linter alone is told not to repeat that one diagnostic.
+# The cache variable names the version, so that a tree configured for an older
+# clang-tidy finds this one instead of keeping the cached path.
 if(CE_TIDY_TESTS)
-  find_program(CE_CLANG_TIDY NAMES clang-tidy-22 REQUIRED)
+  find_program(CE_CLANG_TIDY_22 NAMES clang-tidy-22 REQUIRED)
   set(CE_CLANG_TIDY_ARGS --extra-arg=-Wno-c2y-extensions)
 endif()
 # The Python side of a topic (snippets/<chapter>/<topic>.py) runs once, in the trees that
@@ -120,7 +122,7 @@ function(ce_add_snippet path)
   if(CE_TIDY_TESTS)
     # Findings in the snippet and in the ce headers it includes are errors (.clang-tidy).
     add_test(NAME tidy.${chapter}.${topic}
-      COMMAND ${CE_CLANG_TIDY} -p ${CMAKE_BINARY_DIR} ${CE_CLANG_TIDY_ARGS} --quiet ${src})
+      COMMAND ${CE_CLANG_TIDY_22} -p ${CMAKE_BINARY_DIR} ${CE_CLANG_TIDY_ARGS} --quiet ${src})
     set_tests_properties(tidy.${chapter}.${topic} PROPERTIES LABELS "tidy;${chapter}")
   endif()
 
