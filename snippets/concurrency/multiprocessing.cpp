@@ -258,23 +258,21 @@ std::vector<std::string> names(const std::vector<int>& ids) {
 namespace {
 
 // [child-runner]
-// This test binary again, running one child entry case with CE_CHILD=<mode>: its
-// waitpid() status and what it wrote to standard output.
+// This test binary again, running one child entry case with CE_CHILD=<mode>: what it
+// wrote to standard output.
 std::string_view child_mode() {
     const char* mode = std::getenv("CE_CHILD");
     return mode == nullptr ? std::string_view{} : std::string_view(mode);
 }
 
 std::string run_child(const std::string& test_case, const std::string& mode) {
-    ce_test::child_process child({
+    const ce_test::child_result child = ce_test::run_to_end({
         .test_case = test_case,
         .environment = {"CE_CHILD=" + mode},
         .captured = ce_test::stream::standard_output,
         .limit = std::chrono::seconds{120},
     });
-    std::string out = child.read_all();
-    (void)child.wait();
-    return out;
+    return child.output;
 }
 // [child-runner]
 

@@ -10,6 +10,7 @@
 #include <ce/thread_pool.hpp>
 
 #include <ce_test/child_process.hpp>
+#include <ce_test/sanitizers.hpp>
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -35,26 +36,6 @@
 #include <sys/wait.h>
 
 using namespace std::chrono_literals;
-
-namespace {
-
-// [tsan-build]
-// The deliberate races run only where ThreadSanitizer stops them. g++ defines
-// __SANITIZE_THREAD__; clang 19 answers only __has_feature.
-#if defined(__SANITIZE_THREAD__)
-constexpr bool tsan_build = true;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-constexpr bool tsan_build = true;
-#else
-constexpr bool tsan_build = false;
-#endif
-#else
-constexpr bool tsan_build = false;
-#endif
-// [tsan-build]
-
-}  // namespace
 
 // [stop-token]
 // A worker that polls its stop token: cancellation is a request the thread honours,
@@ -240,26 +221,19 @@ namespace {
 // [child-runner]
 // This test binary again, running one child entry case with CE_CHILD=<mode>: its
 // waitpid() status and everything it wrote to standard error.
-struct child_result {
-    int status = 0;
-    std::string report;
-};
 
 std::string_view child_mode() {
     const char* mode = std::getenv("CE_CHILD");
     return mode == nullptr ? std::string_view{} : std::string_view(mode);
 }
 
-child_result run_child(const std::string& test_case, const std::string& mode) {
-    ce_test::child_process child({
+ce_test::child_result run_child(const std::string& test_case, const std::string& mode) {
+    return ce_test::run_to_end({
         .test_case = test_case,
         .environment = {"CE_CHILD=" + mode, "TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1"},
         .captured = ce_test::stream::standard_error,
         .limit = std::chrono::seconds{120},
     });
-    std::string report = child.read_all();
-    const int status = child.wait();
-    return {status, std::move(report)};
 }
 // [child-runner]
 
@@ -269,7 +243,7 @@ child_result run_child(const std::string& test_case, const std::string& mode) {
 // Runs in a child process only (CE_CHILD=data-race): two threads increment one int
 // with no synchronisation. Undefined behaviour; ThreadSanitizer stops the process.
 TEST_CASE("child process entry: two threads increment an int without a lock"
-          * doctest::skip(!tsan_build)
+          * doctest::skip(!ce_test::tsan_build)
           * doctest::description("only ThreadSanitizer reports the race")) {
     if (child_mode() == "data-race") {
         int hits = 0;
@@ -284,7 +258,7 @@ TEST_CASE("child process entry: two threads increment an int without a lock"
 
 // [race-report]
 TEST_CASE("ThreadSanitizer reports the unsynchronised increments as a data race"
-          * doctest::skip(!tsan_build)
+          * doctest::skip(!ce_test::tsan_build)
           * doctest::description("only ThreadSanitizer reports the race")) {
     const auto [status, report] =
         run_child("child process entry: two threads increment an int without a lock", "data-race");
@@ -332,7 +306,7 @@ void transfer_unordered(account& from, account& to, int amount) {
 // one after the other, so this run cannot deadlock; run them at the same time and each
 // can hold one mutex while waiting forever for the other.
 TEST_CASE("child process entry: two transfers lock two mutexes in opposite orders"
-          * doctest::skip(!tsan_build)
+          * doctest::skip(!ce_test::tsan_build)
           * doctest::description("only ThreadSanitizer reports the inversion")) {
     if (child_mode() == "lock-order") {
         account a;
@@ -346,7 +320,7 @@ TEST_CASE("child process entry: two transfers lock two mutexes in opposite order
 
 // [inversion-report]
 TEST_CASE("ThreadSanitizer reports the inverted lock order as a potential deadlock"
-          * doctest::skip(!tsan_build)
+          * doctest::skip(!ce_test::tsan_build)
           * doctest::description("only ThreadSanitizer reports the inversion")) {
     const auto [status, report] = run_child(
         "child process entry: two transfers lock two mutexes in opposite orders", "lock-order");

@@ -2,6 +2,7 @@
 #include <ce/generator.hpp>
 
 #include <ce_test/child_process.hpp>
+#include <ce_test/sanitizers.hpp>
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -375,38 +376,16 @@ TEST_CASE("a by-value parameter makes a generator safe to call with a temporary"
 
 namespace {
 
-// [asan-build]
-// The tests that run undefined behaviour on purpose run only where AddressSanitizer
-// stops it. g++ defines __SANITIZE_ADDRESS__; clang 19 answers only __has_feature.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool asan_build = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool asan_build = true;
-#else
-constexpr bool asan_build = false;
-#endif
-#else
-constexpr bool asan_build = false;
-#endif
-// [asan-build]
 
 // [run-dangling-parameter-child]
-struct child_result {
-    int status = 0;      // waitpid() status
-    std::string report;  // everything the child wrote to stderr
-};
-
-// This binary again, running only the child entry case below.
-child_result run_dangling_parameter_child() {
-    ce_test::child_process child({
+// This binary again, running only the child entry case below: its waitpid() status
+// and everything it wrote to stderr.
+ce_test::child_result run_dangling_parameter_child() {
+    return ce_test::run_to_end({
         .test_case = "child process entry: loops over words_of a temporary when CE_CHILD is set",
         .environment = {"CE_CHILD=dangling-parameter"},
         .captured = ce_test::stream::standard_error,
     });
-    std::string report = child.read_all();
-    const int status = child.wait();
-    return {status, std::move(report)};
 }
 // [run-dangling-parameter-child]
 
@@ -416,7 +395,7 @@ child_result run_dangling_parameter_child() {
 // Runs in a child process only: the next test starts this binary again with
 // CE_CHILD=dangling-parameter and a filter selecting this case. Otherwise it does nothing.
 TEST_CASE("child process entry: loops over words_of a temporary when CE_CHILD is set"
-          * doctest::skip(!asan_build)
+          * doctest::skip(!ce_test::asan_build)
           * doctest::description("only AddressSanitizer reports the bug")) {
     const char* mode = std::getenv("CE_CHILD");
     if (mode != nullptr && std::string_view(mode) == "dangling-parameter") {
@@ -431,7 +410,7 @@ TEST_CASE("child process entry: loops over words_of a temporary when CE_CHILD is
 // [dangling-parameter-child]
 
 TEST_CASE("AddressSanitizer stops a generator that reads its destroyed argument"
-          * doctest::skip(!asan_build)
+          * doctest::skip(!ce_test::asan_build)
           * doctest::description("only AddressSanitizer reports the bug")) {
     // [dangling-parameter-report]
     // The case above, run in a new process: its waitpid() status and its stderr.

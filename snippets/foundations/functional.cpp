@@ -3,6 +3,7 @@
 #include <ce/overloaded.hpp>
 
 #include <ce_test/child_process.hpp>
+#include <ce_test/sanitizers.hpp>
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
@@ -521,43 +522,21 @@ TEST_CASE("a closure that captures a local by reference outlives the local") {
 
 namespace {
 
-// [asan-build]
-// The tests that run undefined behaviour on purpose run only where AddressSanitizer
-// stops it. g++ defines __SANITIZE_ADDRESS__; clang 19 answers only __has_feature.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool asan_build = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool asan_build = true;
-#else
-constexpr bool asan_build = false;
-#endif
-#else
-constexpr bool asan_build = false;
-#endif
-// [asan-build]
 
 // [run-dangling-child]
 constexpr const char* dangling_child_case =
     "child process entry: calls a dangling handler when CE_CHILD is set";
 
-struct child_result {
-    int status = 0;      // waitpid() status
-    std::string report;  // everything the child wrote to stderr
-};
-
 // This binary again, running only the child entry case below, under ASan with
-// detect_stack_use_after_return=1. ctest sets that option too; setting it here makes a
-// run by hand check the same thing.
-child_result run_dangling_child() {
-    ce_test::child_process child({
+// detect_stack_use_after_return=1: its waitpid() status and everything it wrote to
+// stderr. ctest sets that option too; setting it here makes a run by hand check the
+// same thing.
+ce_test::child_result run_dangling_child() {
+    return ce_test::run_to_end({
         .test_case = dangling_child_case,
         .environment = {"CE_CHILD=dangling-capture", "ASAN_OPTIONS=detect_stack_use_after_return=1"},
         .captured = ce_test::stream::standard_error,
     });
-    std::string report = child.read_all();
-    const int status = child.wait();
-    return {status, std::move(report)};
 }
 // [run-dangling-child]
 
@@ -567,7 +546,7 @@ child_result run_dangling_child() {
 // Runs in a child process only: the next test starts this binary again with
 // CE_CHILD=dangling-capture and a filter selecting this case. Otherwise it does nothing.
 TEST_CASE("child process entry: calls a dangling handler when CE_CHILD is set"
-          * doctest::skip(!asan_build)
+          * doctest::skip(!ce_test::asan_build)
           * doctest::description("only AddressSanitizer reports the bug")) {
     const char* mode = std::getenv("CE_CHILD");
     if (mode != nullptr && std::string_view(mode) == "dangling-capture") {
@@ -580,7 +559,7 @@ TEST_CASE("child process entry: calls a dangling handler when CE_CHILD is set"
 // [dangling-child]
 
 TEST_CASE("AddressSanitizer stops a call through a dangling capture as stack-use-after-return"
-          * doctest::skip(!asan_build)
+          * doctest::skip(!ce_test::asan_build)
           * doctest::description("only AddressSanitizer reports the bug")) {
     // [dangling-asan-report]
     // The case above, run in a new process: its waitpid() status and everything on its stderr.

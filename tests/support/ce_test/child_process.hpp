@@ -249,4 +249,19 @@ private:
     bool reaped_ = false;
 };
 
+/// What a child left behind: its waitpid() status and its captured stream.
+struct child_result {
+    int status = 0;
+    std::string output;
+};
+
+/// Starts the child, reads the captured stream to its end, then reaps the child, all
+/// within `options.limit`.
+inline child_result run_to_end(const child_options& options) {
+    child_process child(options);
+    std::string output = child.read_all();
+    const int status = child.wait();
+    return {status, std::move(output)};
+}
+
 }  // namespace ce_test
