@@ -15,6 +15,8 @@
 // All three measure wall time: the parent mostly waits, so its CPU time says little.
 #include <ce/subprocess.hpp>
 
+#include "python_timer.hpp"
+
 #include <benchmark/benchmark.h>
 
 #include <cerrno>
@@ -78,71 +80,11 @@ for request in sys.stdin.buffer:
     sys.stdout.flush()
 )";
 
-// The Python process, started on first use and kept for every repetition, so that
-// interpreter start-up is never timed. Its standard input and output are pipes.
-class python_runner {
-public:
-    python_runner() {
-        auto [to_read, to_write] = ce::detail::cloexec_pipe();
-        auto [from_read, from_write] = ce::detail::cloexec_pipe();
-        ce::detail::spawn_setup setup;
-        ::posix_spawn_file_actions_adddup2(&setup.actions, to_read.get(), STDIN_FILENO);
-        ::posix_spawn_file_actions_adddup2(&setup.actions, from_write.get(), STDOUT_FILENO);
-        std::vector<std::string> args = {CE_BENCH_PYTHON, "-c", python_helper, child};
-        std::vector<char*> argv;
-        for (std::string& arg : args) {
-            argv.push_back(arg.data());
-        }
-        argv.push_back(nullptr);
-        if (const int rc = ::posix_spawn(&pid_, argv[0], &setup.actions, &setup.attr, argv.data(), environ);
-            rc != 0) {
-            throw std::system_error(rc, std::system_category(), "cannot start " CE_BENCH_PYTHON);
-        }
-        to_python_ = std::move(to_write);
-        from_python_ = std::move(from_read);
-    }
-    python_runner(const python_runner&) = delete;
-    python_runner& operator=(const python_runner&) = delete;
-    python_runner(python_runner&&) = delete;
-    python_runner& operator=(python_runner&&) = delete;
-    ~python_runner() {
-        to_python_.reset();  // end of input: the loop ends and Python exits
-        int status = 0;
-        while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-        }
-    }
-
-    // Python's time for one subprocess.run, in nanoseconds; 0 when the child failed.
-    std::int64_t run_once() {
-        constexpr char request[] = "run\n";
-        if (::write(to_python_.get(), request, sizeof request - 1) != static_cast<::ssize_t>(sizeof request - 1)) {
-            throw std::system_error(errno, std::system_category(), "write to python");
-        }
-        std::string line;
-        char c = 0;
-        while (true) {
-            const ::ssize_t n = ::read(from_python_.get(), &c, 1);
-            if (n == 1 && c != '\n') {
-                line += c;
-            } else if (n == 1) {
-                break;
-            } else if (n == 0 || errno != EINTR) {
-                throw std::system_error(errno, std::system_category(), "python helper ended");
-            }
-        }
-        return line == "error" ? 0 : std::stoll(line);
-    }
-
-private:
-    ::pid_t pid_ = -1;
-    ce::detail::unique_fd to_python_;
-    ce::detail::unique_fd from_python_;
-};
-
 void spawn_wait_python(benchmark::State& state) {
-    static python_runner python;
+    static bench::python_timer python({CE_BENCH_PYTHON, "-c", python_helper, child});
+    std::string error;
     for (auto _ : state) {
-        const std::int64_t ns = python.run_once();
+        const std::int64_t ns = python.run_once(error);
         if (ns == 0) {
             state.SkipWithError("the child failed");
             break;

@@ -165,6 +165,22 @@ protected:
         }
     }
     [[nodiscard]] int fd() const noexcept { return socket_->fd(); }
+    // Runs a transfer call (recv, send), again after EINTR: true when it moved bytes
+    // (their count in transferred()) or failed, false when it would block.
+    template <typename Call>
+    bool transfer(Call call) noexcept {
+        for (;;) {
+            const ssize_t n = call();
+            if (n >= 0) {
+                transferred_ = static_cast<std::size_t>(n);
+                return true;
+            }
+            if (errno != EINTR) {
+                return failed(errno);
+            }
+        }
+    }
+    [[nodiscard]] std::size_t transferred() const noexcept { return transferred_; }
     // Records a failed call; false when it would block (keep waiting).
     bool failed(int err) noexcept {
         if (err == EAGAIN || err == EWOULDBLOCK || err == EINPROGRESS) {
@@ -181,6 +197,7 @@ private:
     const char* what_;
     bool suspended_ = false;
     int error_ = 0;
+    std::size_t transferred_ = 0;
 };
 
 }  // namespace detail
@@ -274,25 +291,15 @@ public:
     read_awaiter(const detail::socket_handle& s, std::span<std::byte> buf, std::chrono::nanoseconds timeout)
         : io_awaiter(s, false, timeout, "ce::tcp_stream::read_some"), buf_(buf) {}
     bool attempt() noexcept {
-        for (;;) {
-            const ssize_t n = ::recv(fd(), buf_.data(), buf_.size(), 0);
-            if (n >= 0) {
-                n_ = static_cast<std::size_t>(n);
-                return true;
-            }
-            if (errno != EINTR) {
-                return failed(errno);
-            }
-        }
+        return transfer([this] { return ::recv(fd(), buf_.data(), buf_.size(), 0); });
     }
     std::size_t await_resume() {
         finish();
-        return n_;
+        return transferred();
     }
 
 private:
     std::span<std::byte> buf_;
-    std::size_t n_ = 0;
 };
 
 class tcp_stream::write_awaiter : public detail::io_awaiter<write_awaiter> {
@@ -300,26 +307,16 @@ public:
     write_awaiter(const detail::socket_handle& s, std::span<const std::byte> data, std::chrono::nanoseconds timeout)
         : io_awaiter(s, true, timeout, "ce::tcp_stream::write_some"), data_(data) {}
     bool attempt() noexcept {
-        for (;;) {
-            // MSG_NOSIGNAL: a closed peer is an EPIPE error here, not a SIGPIPE that kills the process.
-            const ssize_t n = ::send(fd(), data_.data(), data_.size(), MSG_NOSIGNAL);
-            if (n >= 0) {
-                n_ = static_cast<std::size_t>(n);
-                return true;
-            }
-            if (errno != EINTR) {
-                return failed(errno);
-            }
-        }
+        // MSG_NOSIGNAL: a closed peer is an EPIPE error here, not a SIGPIPE that kills the process.
+        return transfer([this] { return ::send(fd(), data_.data(), data_.size(), MSG_NOSIGNAL); });
     }
     std::size_t await_resume() {
         finish();
-        return n_;
+        return transferred();
     }
 
 private:
     std::span<const std::byte> data_;
-    std::size_t n_ = 0;
 };
 
 inline tcp_stream::read_awaiter tcp_stream::read_some(std::span<std::byte> buf, std::chrono::nanoseconds timeout) {
