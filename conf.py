@@ -24,7 +24,12 @@ highlight_language = "none"
 nitpicky = True
 # POSIX types in signatures (ce::subprocess::pid) have no C++ documentation to link to.
 nitpick_ignore = [("cpp:identifier", "ce"), ("cpp:identifier", "std"), ("cpp:identifier", "::pid_t")]
-nitpick_ignore_regex = [("cpp:identifier", r"std::.*")]
+nitpick_ignore_regex = [("cpp:identifier", r"std::.*"),
+                        # Awaiter types are named in signatures but documented through the
+                        # function that returns them (what co_await on it yields).
+                        ("cpp:identifier", r"\w+_awaiter"),
+                        # Sphinx 5.3's C++ parser reads `operator co_await` as a name.
+                        ("cpp:identifier", "co_await")]
 
 breathe_projects = {"ce": str(ROOT / "build" / "doxygen" / "xml")}
 breathe_default_project = "ce"

@@ -42,11 +42,19 @@
 //             asio_awaitable  asio::awaitable<int> children in a parent co_spawned on
 //                             an io_context
 //             ce_task         ce::task<int> children in a parent run with ce::sync_wait
+// tasks/*  10^5 tasks started at once, each suspending once (it reschedules itself on
+//           the loop) and then finishing, all joined: the cost of one concurrent task
+//           (frame, bookkeeping, one trip through the ready queue).
+//             asio_co_spawn        asio::co_spawn(..., detached) of an awaitable that
+//                                  co_awaits asio::post
+//             ce_task_group        ce::task_group::spawn inside ce::with_task_group of a
+//                                  task that co_awaits event_loop::schedule()
 // Every variant checks its result (the counts, every echoed byte, the chain's sum) and
 // skips with an error when it is wrong.
 #include <ce/event_loop.hpp>
 #include <ce/subprocess.hpp>
 #include <ce/task.hpp>
+#include <ce/task_group.hpp>
 #include <ce/tcp.hpp>
 
 #include "python_timer.hpp"
@@ -388,6 +396,55 @@ void chain_ce(benchmark::State& state) {
     }
 }
 
+// ---- tasks: 10^5 concurrent tasks, each suspending once --------------------------------
+
+constexpr int spawned_tasks = 100'000;
+
+asio::awaitable<void> asio_yielding(int& done) {
+    co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);  // one suspension
+    ++done;
+}
+
+void tasks_asio(benchmark::State& state) {
+    for (auto _ : state) {
+        int done = 0;
+        asio::io_context io;
+        for (int i = 0; i < spawned_tasks; ++i) {
+            asio::co_spawn(io, asio_yielding(done), asio::detached);
+        }
+        io.run();
+        if (done != spawned_tasks) {
+            state.SkipWithError("not every task finished");
+            break;
+        }
+    }
+}
+
+ce::task<void> ce_yielding(ce::event_loop& loop, int& done) {
+    co_await loop.schedule();  // one suspension
+    ++done;
+}
+
+void tasks_ce(benchmark::State& state) {
+    for (auto _ : state) {
+        int done = 0;
+        ce::event_loop loop;
+        auto all = [&]() -> ce::task<void> {
+            co_await ce::with_task_group([&](ce::task_group& group) -> ce::task<void> {
+                for (int i = 0; i < spawned_tasks; ++i) {
+                    group.spawn(ce_yielding(loop, done));
+                }
+                co_return;
+            });
+        };
+        loop.run_until_complete(all());
+        if (done != spawned_tasks) {
+            state.SkipWithError("not every task finished");
+            break;
+        }
+    }
+}
+
 }  // namespace
 
 BENCHMARK(post_asio)->Name("post/asio_post")->UseRealTime()->Unit(benchmark::kMillisecond);
@@ -400,3 +457,5 @@ BENCHMARK(echo_ce)->Name("echo/ce_task")->UseRealTime()->Unit(benchmark::kMillis
 BENCHMARK(echo_asyncio)->Name("echo/asyncio")->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(1);
 BENCHMARK(chain_asio)->Name("chain/asio_awaitable")->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(chain_ce)->Name("chain/ce_task")->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(tasks_asio)->Name("tasks/asio_co_spawn")->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(tasks_ce)->Name("tasks/ce_task_group")->UseRealTime()->Unit(benchmark::kMillisecond);

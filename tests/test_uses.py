@@ -91,6 +91,26 @@ class Analysis(unittest.TestCase):
         # A must-not-compile block is read with its macro defined.
         self.assertEqual(found["rejected"]["uses"], ["tally"])
 
+    def test_a_coroutine_uses_its_helpers_not_the_compilers_builtins(self) -> None:
+        # co_return and co_await expand to calls of __builtin_coro_* that clang places at
+        # the coroutine's own lines: they are nobody's helper.
+        self.source.write_text("""\
+#include <ce/task.hpp>
+
+// [first]
+ce::task<int> one() { co_return 1; }
+// [first]
+
+// [second]
+ce::task<int> two() { co_return co_await one() + 1; }
+// [second]
+
+int main() { return ce::sync_wait(two()); }
+""")
+        found = self.analyse()["regions"]
+        self.assertEqual(found["first"]["uses"], [])
+        self.assertEqual(found["second"]["uses"], ["one"])
+
     def test_an_unchanged_snippet_is_not_parsed_again(self) -> None:
         first = self.analyse()
         stamp = (self.cache / "demo/topic.cpp.json").stat().st_mtime_ns

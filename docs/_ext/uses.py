@@ -36,7 +36,7 @@ from pathlib import Path
 import regions
 
 LIBCLANG = "/usr/lib/llvm-19/lib/libclang-19.so.1"
-FORMAT = 6  # bump when the cached result's shape or meaning changes
+FORMAT = 7  # bump when the cached result's shape or meaning changes
 COMPILE_FAIL_BLOCK = re.compile(r"^\s*#\s*ifdef\s+(CE_COMPILE_FAIL_\w+)\s*$")
 # The #include lines become a precompiled preamble in which function bodies are skipped:
 # the first parse costs about as much as a compile, and the reparse for each
@@ -200,9 +200,11 @@ class _Parse:
             found = [] if target is None or target == cursor and not cursor.kind.is_declaration() \
                 else [target]
         skip = (ci.CursorKind.NAMESPACE, ci.CursorKind.NAMESPACE_ALIAS, ci.CursorKind.TRANSLATION_UNIT)
+        # A coroutine's co_return and co_await refer to compiler builtins
+        # (__builtin_coro_frame) that clang places at the coroutine's own lines.
         return [t for t in found if t is not None and not t.kind.is_invalid() and t.kind not in skip
                 and (t.kind.is_declaration() or t.kind == ci.CursorKind.MACRO_DEFINITION)
-                and t.location.file is not None]
+                and t.location.file is not None and not t.spelling.startswith("__builtin")]
 
     def entity_key(self, cursor) -> tuple[str, int, int] | None:
         location = cursor.canonical.location if cursor.kind != self.ci.CursorKind.MACRO_DEFINITION \

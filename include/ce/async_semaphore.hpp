@@ -34,8 +34,10 @@ public:
     /// A held slot; destroying (or reset()ting) it releases the slot. Move-only.
     class [[nodiscard]] permit {
     public:
-        permit() noexcept = default;
+        permit() noexcept = default;  ///< Holds no slot.
+        /// Takes the slot; `other` holds none.
         permit(permit&& other) noexcept : sem_(std::exchange(other.sem_, nullptr)) {}
+        /// Releases this slot and takes `other`'s.
         permit& operator=(permit&& other) noexcept {
             if (this != &other) {
                 reset();
@@ -61,7 +63,7 @@ public:
         async_semaphore* sem_ = nullptr;
     };
 
-    /// Awaitable returned by acquire().
+    /// @cond CE_AWAITER_INTERNALS
     class acquire_awaiter : public detail::waiter {
     public:
         acquire_awaiter(async_semaphore& sem, std::chrono::nanoseconds timeout) noexcept : sem_(&sem), timeout_(timeout) {}
@@ -96,6 +98,7 @@ public:
         std::chrono::nanoseconds timeout_;
         bool suspended_ = false;
     };
+    /// @endcond
 
     /// `co_await sem.acquire()`: a permit, once a slot is free. Ends with
     /// ce::timeout_error or ce::cancelled_error holding nothing.

@@ -46,7 +46,9 @@ public:
         }
     }
 
+    /// Takes the target; `other` becomes empty.
     callback(callback&& other) noexcept : ops_(std::exchange(other.ops_, nullptr)) { take(other); }
+    /// Destroys this target and takes `other`'s; self-assignment is a no-op.
     callback& operator=(callback&& other) noexcept {
         if (this != &other) {
             reset();

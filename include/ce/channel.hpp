@@ -49,8 +49,8 @@ public:
     channel& operator=(channel&&) = delete;       ///< Waiters point at the channel.
     ~channel() { close(); }
 
-    class send_awaiter;
-    class receive_awaiter;
+    class send_awaiter;     ///< Awaitable returned by send(); `co_await` yields nothing.
+    class receive_awaiter;  ///< Awaitable returned by receive(); `co_await` yields `std::optional<T>`.
 
     /// `co_await ch.send(v)`: queues `v`, first waiting while the channel is full.
     [[nodiscard]] send_awaiter send(T value, std::chrono::nanoseconds timeout = no_timeout) {
@@ -77,6 +77,7 @@ public:
     [[nodiscard]] bool closed() const noexcept { return closed_; }                     ///< close() was called.
     [[nodiscard]] std::size_t waiting_senders() const noexcept { return count(senders_); }  ///< Blocked senders.
 
+    /// @cond CE_AWAITER_INTERNALS
     class send_awaiter : public detail::waiter {
     public:
         send_awaiter(channel& ch, T value, std::chrono::nanoseconds timeout)
@@ -124,7 +125,9 @@ public:
         bool suspended_ = false;
         bool delivered_ = false;
     };
+    /// @endcond
 
+    /// @cond CE_AWAITER_INTERNALS
     class receive_awaiter : public detail::waiter {
     public:
         receive_awaiter(channel& ch, std::chrono::nanoseconds timeout) : ch_(&ch), timeout_(timeout) {}
@@ -163,6 +166,7 @@ public:
         std::optional<T> slot_;
         bool suspended_ = false;
     };
+    /// @endcond
 
 private:
     void throw_if_closed() const {

@@ -24,8 +24,8 @@
  * `slow_callback_duration` is reported through the loop's ce::logger, like asyncio's
  * debug mode.
  *
- * Coroutines wait on the loop through awaitables: sleep(), schedule(), the sockets of
- * `<ce/tcp.hpp>`, ce::channel and ce::async_semaphore. Each such wait ends early with
+ * Coroutines wait on the loop through awaitables: sleep(), schedule(), the sockets
+ * (ce::tcp_stream, ce::tcp_listener), ce::channel and ce::async_semaphore. Each such wait ends early with
  * ce::cancelled_error when the waiting task's stop token is triggered, and with
  * ce::timeout_error when it has a timeout that expires.
  */
@@ -216,7 +216,7 @@ public:
     }
 
     /// The loop's current time.
-    [[nodiscard]] static loop_clock::time_point now() noexcept { return loop_clock::now(); }
+    [[nodiscard]] static std::chrono::steady_clock::time_point now() noexcept { return loop_clock::now(); }
 
     /// Schedules `f` to run in the next iteration (asyncio's `call_soon`). Loop thread only.
     template <typename F>
@@ -247,7 +247,8 @@ public:
 
     /// Runs `f` at `when` (asyncio's `call_at`); a past deadline runs in the next iteration.
     template <typename F>
-    timer_handle call_at(loop_clock::time_point when, F&& f, std::source_location where = std::source_location::current()) {
+    timer_handle call_at(std::chrono::steady_clock::time_point when, F&& f,
+                         std::source_location where = std::source_location::current()) {
         require_loop_thread("call_at");
         std::uint32_t slot = 0;
         if (free_slots_.empty()) {
@@ -351,10 +352,13 @@ public:
         ::epoll_ctl(epoll_, EPOLL_CTL_DEL, fd, nullptr);
         fds_.erase(it);
     }
+    /// @cond CE_AWAITER_INTERNALS
     /// The waiters for readability of a watched `fd`. @throws ce::usage_error if not watched.
     [[nodiscard]] detail::waiter_list& readers(int fd) { return watched(fd).readers; }
     /// The waiters for writability of a watched `fd`. @throws ce::usage_error if not watched.
     [[nodiscard]] detail::waiter_list& writers(int fd) { return watched(fd).writers; }
+
+    /// @endcond
 
     /**
      * Runs iterations until stop() is called (asyncio's `run_forever`). stop() called
@@ -453,6 +457,8 @@ public:
      */
     [[nodiscard]] schedule_awaiter schedule() noexcept;
 
+    /// @cond CE_AWAITER_INTERNALS
+    // For the book's awaitables (sockets, channel, semaphore): the waits they suspend in.
     /**
      * For awaitable authors: parks `w` until wake() (or its `timeout`, or a stop
      * request on `h`'s token). `list`, when given, is where wakers find it.
@@ -524,6 +530,8 @@ public:
                 return;
         }
     }
+
+    /// @endcond
 
 private:
     friend struct detail::stop_request;
@@ -996,6 +1004,7 @@ inline detail::waiter::~waiter() {
     }
 }
 
+/// @cond CE_AWAITER_INTERNALS
 class event_loop::sleep_awaiter {
 public:
     sleep_awaiter(event_loop& loop, std::chrono::nanoseconds d) noexcept : loop_(&loop), d_(d) {}
@@ -1016,6 +1025,7 @@ private:
     std::chrono::nanoseconds d_;
     detail::waiter w_;
 };
+/// @endcond
 
 inline event_loop::sleep_awaiter event_loop::sleep(std::chrono::nanoseconds d) {
     if (d < std::chrono::nanoseconds::zero()) {
@@ -1024,6 +1034,7 @@ inline event_loop::sleep_awaiter event_loop::sleep(std::chrono::nanoseconds d) {
     return {*this, d};
 }
 
+/// @cond CE_AWAITER_INTERNALS
 class event_loop::schedule_awaiter {
 public:
     explicit schedule_awaiter(event_loop& loop) noexcept : loop_(&loop) {}
@@ -1047,6 +1058,7 @@ private:
     event_loop* loop_;
     std::stop_token token_;
 };
+/// @endcond
 
 inline event_loop::schedule_awaiter event_loop::schedule() noexcept { return schedule_awaiter{*this}; }
 

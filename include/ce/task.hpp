@@ -178,12 +178,17 @@ private:
 template <typename T>
 class [[nodiscard]] task {
 public:
+    /// @cond CE_AWAITER_INTERNALS
+    // Found by the compiler through std::coroutine_traits; not part of the API.
     using promise_type = detail::task_promise<T>;
-    using value_type = T;
+    /// @endcond
+    using value_type = T;  ///< What awaiting the task yields.
 
     /// An empty task, like a moved-from one: awaiting it throws ce::usage_error.
     task() noexcept = default;
+    /// Takes the frame; `other` becomes empty.
     task(task&& other) noexcept : h_(std::exchange(other.h_, {})) {}
+    /// Destroys this task's frame (if any) and takes `other`'s; self-assignment is a no-op.
     task& operator=(task&& other) noexcept {
         if (this != &other) {
             reset();
@@ -210,8 +215,6 @@ public:
     /// Deleted: a task runs once, so await it as an rvalue, `co_await std::move(t)`.
     auto operator co_await() & = delete;
 
-    /// The frame, for runners such as ce::sync_wait. Ownership stays with the task.
-    [[nodiscard]] std::coroutine_handle<promise_type> handle() const noexcept { return h_; }
 
 private:
     friend promise_type;
@@ -274,7 +277,7 @@ struct stop_token_awaiter {
  * checks for cancellation itself between suspensions (a long computation, a loop
  * that never waits), or to link a new std::stop_source to it.
  */
-[[nodiscard]] inline detail::stop_token_awaiter get_stop_token() noexcept { return {}; }
+[[nodiscard]] inline auto get_stop_token() noexcept { return detail::stop_token_awaiter{}; }
 
 namespace detail {
 

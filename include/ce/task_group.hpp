@@ -74,6 +74,7 @@ public:
     [[nodiscard]] std::exception_ptr first_error() const noexcept { return error_; }
 
     /// Awaitable returned by join().
+    /// @cond CE_AWAITER_INTERNALS
     struct join_awaiter {
         task_group& group;
         [[nodiscard]] bool await_ready() const noexcept { return group.running_ == 0; }
@@ -85,6 +86,7 @@ public:
             }
         }
     };
+    /// @endcond
     /**
      * `co_await group.join()`: waits until every child has finished, then rethrows the
      * first child's failure. Not a cancellation point: a stop request reaches the

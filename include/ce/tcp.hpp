@@ -236,8 +236,8 @@ public:
         co_return stream;
     }
 
-    class read_awaiter;
-    class write_awaiter;
+    class read_awaiter;   ///< Awaitable returned by read_some(); `co_await` yields the byte count.
+    class write_awaiter;  ///< Awaitable returned by write_some(); `co_await` yields the byte count.
 
     /// `co_await s.read_some(buf)`: at least one byte into `buf`, or 0 at end of stream.
     [[nodiscard]] read_awaiter read_some(std::span<std::byte> buf, std::chrono::nanoseconds timeout = no_timeout);
@@ -286,6 +286,7 @@ private:
     detail::socket_handle socket_;
 };
 
+/// @cond CE_AWAITER_INTERNALS
 class tcp_stream::read_awaiter : public detail::io_awaiter<read_awaiter> {
 public:
     read_awaiter(const detail::socket_handle& s, std::span<std::byte> buf, std::chrono::nanoseconds timeout)
@@ -301,7 +302,9 @@ public:
 private:
     std::span<std::byte> buf_;
 };
+/// @endcond
 
+/// @cond CE_AWAITER_INTERNALS
 class tcp_stream::write_awaiter : public detail::io_awaiter<write_awaiter> {
 public:
     write_awaiter(const detail::socket_handle& s, std::span<const std::byte> data, std::chrono::nanoseconds timeout)
@@ -318,6 +321,7 @@ public:
 private:
     std::span<const std::byte> data_;
 };
+/// @endcond
 
 inline tcp_stream::read_awaiter tcp_stream::read_some(std::span<std::byte> buf, std::chrono::nanoseconds timeout) {
     return {socket_, buf, timeout};
@@ -365,12 +369,17 @@ inline task<void> tcp_stream::write_all(std::span<const std::byte> data, std::ch
  */
 class tcp_listener {
 public:
+    /// Connections the kernel queues before accept(): glibc's `SOMAXCONN` (the kernel
+    /// caps it at `net.core.somaxconn`).
+    static constexpr int default_backlog = 4096;
+    static_assert(default_backlog == SOMAXCONN);
+
     /**
      * Listens on `host` (dotted IPv4) and `port`; port 0 picks a free one (see port()).
      * @throws std::system_error when the address is taken.
      */
     static tcp_listener bind(event_loop& loop, std::string_view host = "127.0.0.1", std::uint16_t port = 0,
-                             int backlog = SOMAXCONN) {
+                             int backlog = default_backlog) {
         const sockaddr_in addr = detail::ipv4_address(host, port);
         const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0) {
@@ -397,6 +406,7 @@ public:
         return ntohs(addr.sin_port);
     }
 
+    /// @cond CE_AWAITER_INTERNALS
     class accept_awaiter : public detail::io_awaiter<accept_awaiter> {
     public:
         accept_awaiter(const detail::socket_handle& s, std::chrono::nanoseconds timeout)
@@ -431,8 +441,9 @@ public:
         event_loop* loop_;
         int accepted_ = -1;
     };
+    /// @endcond
 
-    /// `co_await l.accept()`: the next connection.
+    /// `co_await l.accept()`: the next connection, as a ce::tcp_stream.
     [[nodiscard]] accept_awaiter accept(std::chrono::nanoseconds timeout = no_timeout) { return {socket_, timeout}; }
     /// Stops listening; idempotent.
     void close() noexcept { socket_.close(); }

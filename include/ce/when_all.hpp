@@ -32,6 +32,10 @@
 
 namespace ce {
 
+/// `T`, or `std::monostate` for `void`: the element when_all() returns for a `task<T>`.
+template <typename T>
+using non_void_t = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
+
 namespace detail {
 
 inline constexpr std::size_t no_child = static_cast<std::size_t>(-1);
@@ -84,9 +88,6 @@ struct start_children {
 };
 
 template <typename T>
-using non_void_t = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
-
-template <typename T>
 non_void_t<T> take_result(root<T>& r) {
     if constexpr (std::is_void_v<T>) {
         r.handle().promise().take();
@@ -110,7 +111,7 @@ void prepare(root<T>& r, join_slot& slot, const std::stop_token& token) {
  * rethrows the exception of the first to fail. Tasks share the caller's stop token.
  */
 template <typename... Ts>
-task<std::tuple<detail::non_void_t<Ts>...>> when_all(task<Ts>... tasks) {
+task<std::tuple<non_void_t<Ts>...>> when_all(task<Ts>... tasks) {
     const std::stop_token token = co_await get_stop_token();
     std::tuple<detail::root<Ts>...> roots{detail::make_root(std::move(tasks))...};
     detail::join_state state(sizeof...(Ts), false);
@@ -129,7 +130,7 @@ task<std::tuple<detail::non_void_t<Ts>...>> when_all(task<Ts>... tasks) {
         }(std::index_sequence_for<Ts...>{});
     }
     co_return [&]<std::size_t... I>(std::index_sequence<I...>) {
-        return std::tuple<detail::non_void_t<Ts>...>{detail::take_result(std::get<I>(roots))...};
+        return std::tuple<non_void_t<Ts>...>{detail::take_result(std::get<I>(roots))...};
     }(std::index_sequence_for<Ts...>{});
 }
 
@@ -224,7 +225,7 @@ task<T> wait_for(event_loop& loop, task<T> t, std::chrono::nanoseconds timeout) 
         source.request_stop();
     });
     const scope_exit cancel_timer([&]() noexcept { loop.cancel(timer); });  // the timer refers to this frame
-    std::optional<detail::non_void_t<T>> result;
+    std::optional<non_void_t<T>> result;
     try {
         if constexpr (std::is_void_v<T>) {
             co_await std::move(t).with_stop_token(source.get_token());

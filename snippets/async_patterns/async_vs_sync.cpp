@@ -39,7 +39,8 @@ TEST_CASE("a task runs nothing until it is awaited; sync_wait runs it to the end
 }
 
 // [lazy-proof]
-ce::task<void> record(std::string& log, std::string word) {  // `log` must outlive the task
+// `log` must outlive the task.
+ce::task<void> record(std::string& log, std::string word) {
     log += word;
     co_return;
 }

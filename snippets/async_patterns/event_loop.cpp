@@ -6,6 +6,7 @@
 #include <ce/event_loop.hpp>
 #include <ce/log_sink.hpp>
 #include <ce/logger.hpp>
+#include <ce/scope_guard.hpp>
 #include <ce/task.hpp>
 #include <ce/tcp.hpp>
 #include <ce/when_all.hpp>
@@ -60,7 +61,7 @@ TEST_CASE("a thousand timers with one deadline run in the order they were schedu
     loop.call_at(t, [&] { loop.stop(); });
     loop.run();
     REQUIRE(fired.size() == 1000);
-    CHECK(std::is_sorted(fired.begin(), fired.end()));  // a heap alone is not stable: the tie-break is a sequence number
+    CHECK(std::is_sorted(fired.begin(), fired.end()));  // the tie-break is a sequence number
     // [fifo-ties]
 }
 
@@ -325,4 +326,90 @@ TEST_CASE("a stop request ends a pending read with cancelled_error") {
     CHECK_THROWS_AS(loop.run_until_complete(read_forever(loop, listener.port()).with_stop_token(stop.get_token())),
                     ce::cancelled_error);
     // [cancel-read]
+}
+
+TEST_CASE("a failing spawned task is logged; a cancelled one is not; unfinished ones die with the loop") {
+    string_log records;
+    int destroyed = 0;
+    {
+        ce::event_loop loop({.log = records.log});
+        auto fails = []() -> ce::task<void> {
+            throw std::runtime_error("lost order 7");
+            co_return;
+        };
+        auto cancelled = []() -> ce::task<void> { throw ce::cancelled_error("stopped"); co_return; };
+        auto forever = [](ce::event_loop& l, int& count) -> ce::task<void> {
+            const ce::scope_exit count_it([&count] { ++count; });
+            co_await l.sleep(ce::no_timeout);  // only a stop request or the loop's end ends it
+        };
+        loop.spawn(fails());
+        loop.spawn(cancelled());
+        loop.spawn(forever(loop, destroyed));
+        loop.call_later(5ms, [&] { loop.stop(); });
+        loop.run();
+        CHECK(loop.spawned() == 1);
+        CHECK(destroyed == 0);
+    }
+    CHECK(destroyed == 1);  // the loop destroyed the suspended frame, running its destructors
+    const std::string text = records.out.str();
+    CHECK(text.find(R"(msg="a spawned task failed" error="lost order 7")") != std::string::npos);
+    CHECK(text.find("stopped") == std::string::npos);
+}
+
+TEST_CASE("ce::callback: move-only and large targets, moves, self-move, empty") {
+    auto owned = std::make_unique<int>(41);
+    ce::callback small([p = std::move(owned)] { ++*p; });  // move-only target, stored in place
+    std::array<char, 256> big{};
+    int big_calls = 0;
+    ce::callback large([big, &big_calls] { big_calls += big[0] + 1; });  // too big: on the heap
+    ce::callback moved(std::move(large));
+    moved();
+    CHECK(big_calls == 1);
+    CHECK_FALSE(large);  // NOLINT(bugprone-use-after-move): moved-from is empty
+    ce::callback& alias = moved;
+    moved = std::move(alias);  // self-move keeps the target
+    moved();
+    CHECK(big_calls == 2);
+    small = std::move(moved);  // the old target is destroyed, the heap one taken over
+    small();
+    CHECK(big_calls == 3);
+    ce::callback empty;
+    CHECK_FALSE(empty);
+    empty.reset();
+}
+
+TEST_CASE("a task's moved-from state and self-move") {
+    auto make = []() -> ce::task<int> { co_return 5; };
+    ce::task<int> t = make();
+    ce::task<int>& alias = t;
+    t = std::move(alias);  // self-move keeps the frame
+    CHECK(t.valid());
+    ce::task<int> u;
+    CHECK_FALSE(u.valid());
+    u = std::move(t);
+    CHECK(ce::sync_wait(std::move(u)) == 5);
+    // NOLINTNEXTLINE(bugprone-use-after-move): using the moved-from task is the test
+    CHECK_THROWS_WITH_AS(ce::sync_wait(std::move(t).with_stop_token({})),
+                         "ce::task: with_stop_token on an empty (moved-from) task", ce::usage_error);
+}
+
+TEST_CASE("run_until_complete: a loop stopped early, and one already running") {
+    ce::event_loop loop;
+    auto never = [](ce::event_loop& l) -> ce::task<void> { co_await l.sleep(1h); };
+    loop.call_later(5ms, [&] { loop.stop(); });
+    CHECK_THROWS_WITH_AS(loop.run_until_complete(never(loop)),
+                         "ce::event_loop::run_until_complete: the loop was stopped before the task finished",
+                         ce::usage_error);
+    CHECK(loop.pending_timers() == 0);  // the destroyed frame took its timer with it
+    std::string nested;
+    loop.call_soon([&] {
+        try {
+            loop.run();
+        } catch (const ce::usage_error& e) {
+            nested = e.what();
+        }
+        loop.stop();
+    });
+    loop.run();
+    CHECK(nested == "ce::event_loop::run: the loop is already running (run called from its own callback)");
 }

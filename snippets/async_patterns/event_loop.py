@@ -14,14 +14,27 @@ import time
 loop = asyncio.new_event_loop()
 order: list[str] = []
 when = loop.time() + 0.01
-loop.call_at(when, order.append, "at t, first")       # equal deadlines run
-loop.call_at(when, order.append, "at t, second")      # in the order scheduled
+loop.call_at(when, order.append, "at t, first")       # two equal deadlines: in the
+loop.call_at(when, order.append, "at t, second")      # order scheduled (see below)
 loop.call_later(0.02, loop.stop)
 loop.call_soon(lambda: (order.append("soon"),
                         loop.call_soon(order.append, "soon, from a callback")))
 loop.run_forever()
 assert order == ["soon", "soon, from a callback", "at t, first", "at t, second"]
 # [python-loop-order]
+
+
+# [python-ties]
+fired: list[int] = []
+when = loop.time() + 0.001
+for i in range(1000):
+    loop.call_at(when, fired.append, i)               # one deadline, a thousand timers
+loop.call_at(when + 0.001, loop.stop)
+loop.run_forever()
+assert sorted(fired) == list(range(1000))
+assert fired[:8] == [0, 2, 6, 14, 30, 62, 126, 254]  # heapq is not stable: ties come out
+                                                      # in the order of the heap's shape
+# [python-ties]
 
 
 # [python-threadsafe]
