@@ -13,7 +13,7 @@ SPHINX := $(PY) -m sphinx -W --keep-going -n -q -c . -d build/doctrees $(SPHINX_
 # Everything the project needs, from Debian's packages only.
 DEB_PACKAGES := cmake ninja-build g++-12 clang-19 libclang-rt-19-dev clang-tidy-22 ccache \
   doctest-dev libfmt-dev nlohmann-json3-dev libspdlog-dev libasio-dev libtbb-dev libbenchmark-dev pybind11-dev python3-dev \
-  doxygen python3 python3-sphinx python3-breathe furo python3-sphinx-copybutton \
+  doxygen python3 python3-sphinx python3-breathe furo \
   python3-structlog python3-tenacity python3-fastapi python3-starlette python3-httpx \
   python3-clang-19 libclang1-19 chromium nodejs
 # Every step records its seconds in build/timings.json under this run's name, and make test

@@ -15,7 +15,7 @@ copyright = "2026, the C++ Core Engineering authors"
 release = "0.1.0"
 
 root_doc = "index"
-extensions = ["breathe", "sphinx_copybutton", "snippet", "copyable", "book", "bench_results", "theme_repair"]
+extensions = ["breathe", "snippet", "copyable", "book", "bench_results", "theme_repair"]
 exclude_patterns = ["_ext", "_static", "_data", "Doxyfile"]
 templates_path = ["_templates"]
 
@@ -59,6 +59,7 @@ html_theme = "furo"
 html_title = "C++ Core Engineering"
 html_static_path = ["docs/_static"]
 html_css_files = ["ce.css"]
+html_js_files = [("copy_code.js", {"defer": "defer"})]
 html_favicon = "docs/_static/favicon.svg"
 html_copy_source = False
 html_show_sourcelink = False
@@ -71,7 +72,6 @@ html_theme_options = {
     "navigation_with_keys": True,
 }
 html_codeblock_linenos_style = "table"
-copybutton_selector = "div.highlight td.code pre, div.highlight > pre"
 
 # Listings are numbered per topic page: "Listing 1.6.2" is the second listing of
 # topic 6 of chapter 1 (the root toctree is :numbered:).

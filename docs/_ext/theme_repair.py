@@ -75,7 +75,7 @@ def generate(app: Sphinx, config: Config) -> None:
 
 def drop_unused_frameworks(app: Sphinx) -> None:
     """Sphinx 5.3 loads jQuery and underscore on every page for old extensions; nothing
-    this book uses needs them (doctools, search, furo and copybutton are plain JS), and
+    this book uses needs them (doctools, search, furo and the copy buttons are plain JS), and
     they would be a third of a page's weight."""
     if hasattr(app.builder, "script_files"):
         unused = {"_static/jquery.js", "_static/underscore.js",
