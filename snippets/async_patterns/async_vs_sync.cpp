@@ -91,6 +91,18 @@ TEST_CASE("awaiting a moved-from task is an error, not a crash") {
     // [moved-from]
 }
 
+TEST_CASE("awaiting the same task twice is an error too") {
+    // [awaited-twice]
+    auto twice = [](ce::task<int> t) -> ce::task<int> {
+        const int first = co_await std::move(t);  // std::move only casts: `t` still holds the frame
+        // NOLINTNEXTLINE(bugprone-use-after-move): the mistake this listing shows
+        co_return first + co_await std::move(t);  // the body has run: nothing to await
+    };
+    CHECK_THROWS_WITH_AS(ce::sync_wait(twice(parse_port("80"))),
+                         "ce::task: co_await on a task that has already run", ce::usage_error);
+    // [awaited-twice]
+}
+
 #ifdef CE_COMPILE_FAIL_AWAIT_LVALUE
 // [await-lvalue]
 ce::task<int> await_twice() {
