@@ -274,13 +274,17 @@ public:
         if (!t || t.slot >= slots_.size() || slots_[t.slot].generation != t.generation) {
             return false;
         }
+        if (slots_[t.slot].due) {
+            --due_timers_;  // already queued to run in this iteration: it will be skipped
+        } else {
+            ++dead_timers_;  // its heap entry is dropped when it reaches the top
+        }
         release_slot(t.slot);
-        ++dead_timers_;
         return true;
     }
 
     /// Number of timers scheduled and neither run nor cancelled.
-    [[nodiscard]] std::size_t pending_timers() const noexcept { return heap_.size() - dead_timers_; }
+    [[nodiscard]] std::size_t pending_timers() const noexcept { return heap_.size() - dead_timers_ + due_timers_; }
 
     /**
      * Schedules `f` from any thread and wakes the loop if it sleeps (asyncio's
@@ -547,6 +551,7 @@ private:
         callback fn;
         std::source_location where;
         std::uint32_t generation = 1;
+        bool due = false;  // moved to the ready queue, not run yet
     };
     struct fd_entry {
         std::uint32_t generation = 0;
@@ -626,9 +631,22 @@ private:
         }
     }
 
+    // A due timer's turn in the ready queue: run it unless it was cancelled meanwhile.
+    void fire_timer(std::uint32_t slot, std::uint32_t generation) {
+        timer_slot& s = slots_[slot];
+        if (s.generation != generation) {
+            return;
+        }
+        callback fn = std::move(s.fn);
+        --due_timers_;
+        release_slot(slot);
+        fn();
+    }
+
     void release_slot(std::uint32_t slot) noexcept {
         timer_slot& s = slots_[slot];
         s.fn.reset();
+        s.due = false;
         if (++s.generation == 0) {
             s.generation = 1;
         }
@@ -914,8 +932,14 @@ private:
                 --dead_timers_;
                 continue;
             }
-            ready_.push_back({nullptr, std::move(s.fn), s.where});
-            release_slot(entry.slot);
+            // The slot stays live until the callback runs: a callback earlier in this
+            // iteration may still cancel it (a task that finished just before its timeout).
+            s.due = true;
+            ++due_timers_;
+            ready_.push_back({nullptr, [this, slot = entry.slot, generation = entry.generation] {
+                                  fire_timer(slot, generation);
+                              },
+                              s.where});
         }
         running_.swap(ready_);
         for (detail::ready_item& item : running_) {
@@ -966,6 +990,7 @@ private:
     std::vector<timer_slot> slots_;
     std::vector<std::uint32_t> free_slots_;
     std::size_t dead_timers_ = 0;
+    std::size_t due_timers_ = 0;
     std::uint64_t next_seq_ = 0;
 
     std::unordered_map<int, fd_entry> fds_;

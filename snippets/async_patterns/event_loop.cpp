@@ -413,3 +413,96 @@ TEST_CASE("run_until_complete: a loop stopped early, and one already running") {
     loop.run();
     CHECK(nested == "ce::event_loop::run: the loop is already running (run called from its own callback)");
 }
+
+TEST_CASE("a due timer can still be cancelled by a callback that runs before it") {
+    ce::event_loop loop;
+    std::vector<std::string> ran;
+    const auto t = ce::event_loop::now() + 1ms;
+    ce::timer_handle second;
+    ce::timer_handle self;
+    loop.call_at(t, [&] {
+        ran.emplace_back("first");
+        CHECK(loop.cancel(second));  // due in this same iteration, not run yet
+    });
+    second = loop.call_at(t, [&] { ran.emplace_back("second"); });
+    self = loop.call_at(t, [&] {
+        ran.emplace_back("self");
+        CHECK_FALSE(loop.cancel(self));  // running: nothing left to cancel
+    });
+    loop.call_soon([] { std::this_thread::sleep_for(5ms); });  // all three become due together
+    loop.call_at(t + 1ms, [&] { loop.stop(); });
+    loop.run();
+    CHECK(ran == std::vector<std::string>{"first", "self"});
+    CHECK(loop.pending_timers() == 0);
+}
+
+TEST_CASE("writing to a peer that has gone is connection_closed, not SIGPIPE") {
+    ce::event_loop loop;
+    ce::tcp_listener listener = ce::tcp_listener::bind(loop);
+    auto hang_up = [](ce::tcp_listener& l) -> ce::task<void> {
+        ce::tcp_stream peer = co_await l.accept(5s);
+        peer.close();
+    };
+    auto keep_writing = [](ce::event_loop& l, std::uint16_t port) -> ce::task<void> {
+        ce::tcp_stream s = co_await ce::tcp_stream::connect(l, "127.0.0.1", port, 5s);
+        const std::string chunk(std::size_t{64} * 1024, 'x');
+        for (int i = 0; i < 1000; ++i) {  // the first writes may still land in buffers
+            co_await s.write_all(std::as_bytes(std::span(chunk)), 5s);
+            co_await l.sleep(1ms);
+        }
+    };
+    loop.spawn(hang_up(listener));
+    CHECK_THROWS_AS(loop.run_until_complete(keep_writing(loop, listener.port())), ce::connection_closed);
+}
+
+TEST_CASE("a loop destroyed while tasks wait on sockets and timers frees everything") {
+    auto server = [](ce::tcp_listener& l) -> ce::task<void> {
+        ce::tcp_stream s = co_await l.accept(5s);
+        std::array<std::byte, 16> b{};
+        (void)co_await s.read_some(b);  // nobody writes: waits until the loop goes
+    };
+    auto client = [](ce::event_loop& l, std::uint16_t port) -> ce::task<void> {
+        ce::tcp_stream s = co_await ce::tcp_stream::connect(l, "127.0.0.1", port, 5s);
+        co_await l.sleep(1h);
+    };
+    auto loop = std::make_unique<ce::event_loop>();
+    {
+        ce::tcp_listener listener = ce::tcp_listener::bind(*loop);
+        loop->spawn(server(listener));
+        loop->spawn(client(*loop, listener.port()));
+        loop->call_later(20ms, [&] { loop->stop(); });
+        loop->run();
+        CHECK(loop->spawned() == 2);
+        // The listener closes here; the accepted stream lives in the server's frame.
+    }
+    loop.reset();  // destroys both frames: their sockets unregister, their timers go
+}
+
+TEST_CASE("call_soon_threadsafe from several threads: every callback runs, each thread's in order") {
+    ce::event_loop loop;
+    constexpr int threads = 4;
+    constexpr int per_thread = 1000;
+    std::array<std::vector<int>, threads> seen;
+    int done = 0;
+    {
+        std::vector<std::jthread> senders;
+        senders.reserve(threads);
+        for (int t = 0; t < threads; ++t) {
+            senders.emplace_back([&, t] {
+                for (int i = 0; i < per_thread; ++i) {
+                    loop.call_soon_threadsafe([&, t, i] {
+                        seen[static_cast<std::size_t>(t)].push_back(i);
+                        if (++done == threads * per_thread) {
+                            loop.stop();
+                        }
+                    });
+                }
+            });
+        }
+        loop.run();
+    }
+    for (const std::vector<int>& s : seen) {
+        REQUIRE(s.size() == per_thread);
+        CHECK(std::is_sorted(s.begin(), s.end()));
+    }
+}

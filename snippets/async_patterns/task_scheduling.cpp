@@ -16,12 +16,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <stop_token>
 #include <string>
 #include <thread>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -345,4 +347,50 @@ TEST_CASE("closing wakes a waiting sender with channel_closed and a waiting rece
         co_return sent && got_nullopt;
     };
     CHECK(loop.run_until_complete(all()));
+}
+
+TEST_CASE("a task whose wake-up and timeout fall due together keeps its result") {
+    ce::event_loop loop;
+    auto quick = [](ce::event_loop& l) -> ce::task<int> {
+        co_await l.sleep(1ms);
+        co_return 7;
+    };
+    auto guarded = [&]() -> ce::task<int> {
+        loop.call_soon([] { std::this_thread::sleep_for(10ms); });  // both deadlines pass meanwhile
+        co_return co_await ce::wait_for(loop, quick(loop), 2ms);
+    };
+    // Both timers fire in one iteration, the task's first (earlier deadline): its wait
+    // ended as ready, so the stop that the timeout requests finds nothing to cancel.
+    CHECK(loop.run_until_complete(guarded()) == 7);
+    CHECK(loop.pending_timers() == 0);
+}
+
+TEST_CASE("a channel carries move-only values") {
+    ce::event_loop loop;
+    ce::channel<std::unique_ptr<int>> queue(loop, 2);
+    auto relay = [&]() -> ce::task<int> {
+        co_await queue.send(std::make_unique<int>(20));
+        co_await queue.send(std::make_unique<int>(22));
+        queue.close();
+        int sum = 0;
+        while (std::optional<std::unique_ptr<int>> p = co_await queue.receive()) {
+            sum += **p;
+        }
+        co_return sum;
+    };
+    CHECK(loop.run_until_complete(relay()) == 42);
+}
+
+TEST_CASE("when_any rethrows when the first to finish failed; when_all of void tasks") {
+    ce::event_loop loop;
+    std::vector<std::string> events;
+    std::vector<ce::task<int>> racers;
+    racers.push_back(failing(loop, 5ms, "fast failure"));
+    racers.push_back(failing(loop, 10s, "slow"));
+    CHECK_THROWS_WITH_AS(loop.run_until_complete(ce::when_any(std::move(racers))), "fast failure",
+                         std::runtime_error);
+    CHECK_THROWS_AS(loop.run_until_complete(ce::when_any(std::vector<ce::task<int>>{})), ce::usage_error);
+    auto nothing = [](ce::event_loop& l) -> ce::task<void> { co_await l.sleep(1ms); };
+    const auto both = loop.run_until_complete(ce::when_all(nothing(loop), nothing(loop)));
+    CHECK(std::tuple_size_v<std::remove_const_t<decltype(both)>> == 2);
 }
