@@ -176,6 +176,59 @@ struct ready_item {
     std::source_location where;
 };
 
+// The loop's FIFO of ready work, in blocks: growing never moves an item (a million
+// queued callbacks would otherwise be moved some twenty times as a vector doubles), and
+// a drained queue keeps a few blocks for the next iteration.
+class ready_queue {
+public:
+    void push_back(ready_item&& item) {
+        if (blocks_.empty() || blocks_.back().size() == block_size) {
+            add_block();
+        }
+        blocks_.back().push_back(std::move(item));
+        ++size_;
+    }
+    [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+    template <typename F>
+    void for_each(F f) {
+        for (std::vector<ready_item>& block : blocks_) {
+            for (ready_item& item : block) {
+                f(item);
+            }
+        }
+    }
+    void clear() noexcept {
+        for (std::vector<ready_item>& block : blocks_) {
+            block.clear();
+            if (spare_.size() < max_spare) {
+                spare_.push_back(std::move(block));  // capacity reserved in add_block()
+            }
+        }
+        blocks_.clear();
+        size_ = 0;
+    }
+    void swap(ready_queue& other) noexcept {
+        blocks_.swap(other.blocks_);
+        std::swap(size_, other.size_);
+    }
+
+private:
+    static constexpr std::size_t block_size = 512;
+    static constexpr std::size_t max_spare = 8;
+    void add_block() {
+        spare_.reserve(max_spare);
+        if (spare_.empty()) {
+            blocks_.emplace_back().reserve(block_size);
+        } else {
+            blocks_.push_back(std::move(spare_.back()));
+            spare_.pop_back();
+        }
+    }
+    std::vector<std::vector<ready_item>> blocks_;
+    std::vector<std::vector<ready_item>> spare_;
+    std::size_t size_ = 0;
+};
+
 }  // namespace detail
 
 /**
@@ -671,12 +724,12 @@ private:
                 cancel(std::exchange(w.timer, {}));
             }
         } else {
-            for (std::vector<detail::ready_item>* queue : {&ready_, &running_}) {
-                for (detail::ready_item& item : *queue) {
+            for (detail::ready_queue* queue : {&ready_, &running_}) {
+                queue->for_each([&w](detail::ready_item& item) {
                     if (item.coro == w.coro) {
                         item.coro = nullptr;
                     }
-                }
+                });
             }
         }
         w.loop = nullptr;
@@ -942,9 +995,7 @@ private:
                               s.where});
         }
         running_.swap(ready_);
-        for (detail::ready_item& item : running_) {
-            run_item(item);
-        }
+        running_.for_each([this](detail::ready_item& item) { run_item(item); });
         running_.clear();
     }
 
@@ -983,8 +1034,8 @@ private:
     int wake_fd_ = -1;
     loop_clock::time_point armed_ = loop_clock::time_point::max();
 
-    std::vector<detail::ready_item> ready_;
-    std::vector<detail::ready_item> running_;
+    detail::ready_queue ready_;
+    detail::ready_queue running_;
 
     std::vector<timer_entry> heap_;
     std::vector<timer_slot> slots_;
