@@ -11,9 +11,9 @@
  *    awaitables whose descriptors became ready, to the ready queue;
  * 3. move every timer that is due to the ready queue, earliest deadline first and, for
  *    equal deadlines, in the order they were scheduled;
- * 4. run the callbacks that were ready when the iteration began; those they schedule
- *    run in the next iteration, so a callback that reschedules itself cannot starve
- *    I/O or timers.
+ * 4. run what is queued now (the callbacks ready when the iteration began, and what
+ *    steps 2 and 3 added); callbacks they schedule run in the next iteration, so a
+ *    callback that reschedules itself cannot starve I/O or timers.
  *
  * @snippet async_patterns/event_loop.cpp loop-order
  *
