@@ -20,7 +20,9 @@
 
 namespace ce {
 
-/// A counting semaphore whose waits are coroutine suspensions.
+/// A counting semaphore whose waits are coroutine suspensions. It must outlive every
+/// task that waits on it and every permit it handed out (a permit gives its slot back
+/// to it).
 class async_semaphore {
 public:
     /// Starts with `permits` free slots.

@@ -11,7 +11,8 @@
  * close() ends the stream: waiting receivers get `std::nullopt` once the buffer is
  * drained, and waiting or later senders get ce::channel_closed. Both waits take a
  * timeout and end with ce::cancelled_error on a stop request; a send that ends that
- * way did not deliver its value.
+ * way did not deliver its value. Destroying a channel closes it: its waiters resume as
+ * after close() and do not touch it again.
  */
 
 #include <ce/error.hpp>
@@ -111,7 +112,9 @@ public:
             if (!suspended_) {
                 return;
             }
-            ch_->loop_->finish_or_throw(*this, "ce::channel::send");
+            // Through the waiter's own loop pointer: a channel destroyed while this send
+            // waited has closed (and woken it) and must not be touched again.
+            this->loop->finish_or_throw(*this, "ce::channel::send");
             if (!delivered_) {
                 throw channel_closed("ce::channel::send: the channel was closed while the send waited");
             }
@@ -153,7 +156,7 @@ public:
         }
         std::optional<T> await_resume() {
             if (suspended_) {
-                ch_->loop_->finish_or_throw(*this, "ce::channel::receive");
+                this->loop->finish_or_throw(*this, "ce::channel::receive");  // see send
             }
             return std::move(slot_);
         }

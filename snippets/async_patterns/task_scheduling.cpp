@@ -394,3 +394,33 @@ TEST_CASE("when_any rethrows when the first to finish failed; when_all of void t
     const auto both = loop.run_until_complete(ce::when_all(nothing(loop), nothing(loop)));
     CHECK(std::tuple_size_v<std::remove_const_t<decltype(both)>> == 2);
 }
+
+TEST_CASE("a channel destroyed while a receiver and a sender wait closes on them") {
+    ce::event_loop loop;
+    auto empty = std::make_unique<ce::channel<int>>(loop, 1);
+    auto full = std::make_unique<ce::channel<int>>(loop, 1);
+    std::optional<int> received = 5;
+    bool send_failed = false;
+    auto receive = [](ce::channel<int>& ch, std::optional<int>& out) -> ce::task<void> {
+        out = co_await ch.receive();
+    };
+    auto send_two = [](ce::channel<int>& ch, bool& failed) -> ce::task<void> {
+        co_await ch.send(1);
+        try {
+            co_await ch.send(2);
+        } catch (const ce::channel_closed&) {
+            failed = true;
+        }
+    };
+    loop.spawn(receive(*empty, received));
+    loop.spawn(send_two(*full, send_failed));
+    loop.call_later(5ms, [&] {
+        empty.reset();
+        full.reset();
+    });
+    loop.call_later(10ms, [&] { loop.stop(); });
+    loop.run();
+    CHECK_FALSE(received.has_value());
+    CHECK(send_failed);
+    CHECK(loop.spawned() == 0);
+}
