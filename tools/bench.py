@@ -118,12 +118,12 @@ def split_name(run_name: str) -> tuple[str, str]:
     return parts[0], parts[1] if len(parts) > 1 else parts[0]
 
 
-def summaries(data: dict) -> dict[str, tuple[float, float | None, str]]:
-    """run_name -> (median, interquartile range or None, time unit), in report order.
-    The range comes from the single repetitions, which results written before they were
-    kept in the file lack."""
+def summaries(data: dict) -> dict[str, tuple[float, tuple[float, float] | None, str]]:
+    """run_name -> (median, (first, third quartile) or None, time unit), in report order.
+    The quartiles come from the single repetitions, which results written before they
+    were kept in the file lack."""
     repetitions: dict[str, list[float]] = {}
-    found: dict[str, tuple[float, float | None, str]] = {}
+    found: dict[str, tuple[float, tuple[float, float] | None, str]] = {}
     # Interleaved runs are reported in the order they finished: registration order
     # (family_index) puts each group's baseline first again.
     for b in sorted(data["benchmarks"], key=lambda b: (b.get("family_index", 0), b.get("per_family_instance_index", 0))):
@@ -131,27 +131,36 @@ def summaries(data: dict) -> dict[str, tuple[float, float | None, str]]:
             repetitions.setdefault(b["run_name"], []).append(b["real_time"])
         elif b.get("aggregate_name") == "median":
             times = repetitions.get(b["run_name"], [])
-            spread = None
+            quartiles = None
             if len(times) >= 2:
                 q1, _, q3 = statistics.quantiles(times, n=4, method="inclusive")
-                spread = q3 - q1
-            found[b["run_name"]] = (b["real_time"], spread, b.get("time_unit", "ns"))
+                quartiles = (q1, q3)
+            found[b["run_name"]] = (b["real_time"], quartiles, b.get("time_unit", "ns"))
     return found
 
 
+def verdict(variant: tuple[float, float] | None, base: tuple[float, float] | None) -> str:
+    """What the ratio of medians may be read as: when the middle halves of the two sets
+    of repetitions overlap, the run cannot tell the two apart."""
+    if variant is None or base is None:
+        return ""
+    return "  no measurable difference" if variant[0] <= base[1] and base[0] <= variant[1] else ""
+
+
 def print_ratios(name: str, data: dict) -> None:
-    groups: dict[str, list[tuple[str, float, float | None, str]]] = {}
-    for run_name, (t, spread, unit) in summaries(data).items():
+    groups: dict[str, list[tuple[str, float, tuple[float, float] | None, str]]] = {}
+    for run_name, (t, quartiles, unit) in summaries(data).items():
         group, variant = split_name(run_name)
-        groups.setdefault(group, []).append((variant, t, spread, unit))
+        groups.setdefault(group, []).append((variant, t, quartiles, unit))
     print(f"\n{name}: median real time of {REPETITIONS} interleaved repetitions, their interquartile "
           "range (IQR), and the ratio of the medians to the group's baseline")
     for group, variants in groups.items():
-        base_name, base = variants[0][0], variants[0][1]
-        for variant, t, spread, unit in variants:
+        base_name, base, base_quartiles = variants[0][0], variants[0][1], variants[0][2]
+        for variant, t, quartiles, unit in variants:
+            spread = quartiles[1] - quartiles[0] if quartiles is not None else None
             iqr = f"IQR {spread:10.1f} {unit} ({100 * spread / t:4.1f}%)" if spread is not None else "IQR n/a"
-            print(f"  {group:<24} {variant:<22} {t:12.1f} {unit:<2}  {iqr}  {t / base:6.2f}x"
-                  f"{' (baseline)' if variant == base_name else ''}")
+            note = " (baseline)" if variant == base_name else verdict(quartiles, base_quartiles)
+            print(f"  {group:<24} {variant:<22} {t:12.1f} {unit:<2}  {iqr}  {t / base:6.2f}x{note}")
     print()
 
 
