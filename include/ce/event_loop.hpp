@@ -55,7 +55,6 @@
 #include <system_error>
 #include <thread>
 #include <unordered_map>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -181,6 +180,7 @@ struct ready_item {
 // a drained queue keeps a few blocks for the next iteration.
 class ready_queue {
 public:
+    ready_queue() { spare_.reserve(max_spare); }  // so that clear() never allocates
     void push_back(ready_item&& item) {
         if (blocks_.empty() || blocks_.back().size() == block_size) {
             add_block();
@@ -201,7 +201,7 @@ public:
         for (std::vector<ready_item>& block : blocks_) {
             block.clear();
             if (spare_.size() < max_spare) {
-                spare_.push_back(std::move(block));  // capacity reserved in add_block()
+                spare_.push_back(std::move(block));  // within the capacity reserved at construction
             }
         }
         blocks_.clear();
@@ -216,7 +216,6 @@ private:
     static constexpr std::size_t block_size = 512;
     static constexpr std::size_t max_spare = 8;
     void add_block() {
-        spare_.reserve(max_spare);
         if (spare_.empty()) {
             blocks_.emplace_back().reserve(block_size);
         } else {
@@ -259,12 +258,7 @@ public:
     event_loop(event_loop&&) = delete;                  ///< Awaitables point at their loop.
     event_loop& operator=(event_loop&&) = delete;       ///< Awaitables point at their loop.
     ~event_loop() {
-        // Spawned frames first: their destructors unregister waiters from this loop.
-        while (!spawned_.empty()) {
-            void* frame = *spawned_.begin();
-            spawned_.erase(spawned_.begin());
-            std::coroutine_handle<>::from_address(frame).destroy();
-        }
+        spawned_.destroy_all();  // first: their destructors unregister waiters from this loop
         close_fds();
     }
 
@@ -483,7 +477,7 @@ public:
     void spawn(task<void> t, std::source_location where = std::source_location::current()) {
         require_loop_thread("spawn");
         detail::root<void> r = detail::make_root(std::move(t));
-        spawned_.insert(r.handle().address());
+        spawned_.add(r.handle());
         r.handle().promise().on_done(
             [](void* context, std::coroutine_handle<> frame) noexcept -> std::coroutine_handle<> {
                 auto& loop = *static_cast<event_loop*>(context);
@@ -743,12 +737,11 @@ private:
     }
 
     void finish_spawned(std::coroutine_handle<> frame) noexcept {
-        spawned_.erase(frame.address());
         const auto h = std::coroutine_handle<detail::root_promise<void>>::from_address(frame.address());
         if (const std::exception_ptr e = h.promise().exception()) {
             report(e, "a spawned task failed", nullptr);
         }
-        h.destroy();
+        spawned_.finish(frame);
     }
 
     void report(const std::exception_ptr& e, const char* message, const std::source_location* where) noexcept {
@@ -1050,7 +1043,7 @@ private:
     std::unordered_map<std::uint64_t, detail::waiter*> stop_waiters_;
     std::uint64_t stop_seq_ = 0;
 
-    std::unordered_set<void*> spawned_;
+    detail::owned_frames spawned_;
 
     std::mutex remote_mutex_;
     std::vector<detail::ready_item> remote_;

@@ -28,6 +28,7 @@
 
 #include <atomic>
 #include <concepts>
+#include <cstddef>
 #include <condition_variable>
 #include <coroutine>
 #include <exception>
@@ -35,6 +36,7 @@
 #include <optional>
 #include <stop_token>
 #include <type_traits>
+#include <unordered_set>
 #include <utility>
 
 namespace ce {
@@ -341,6 +343,38 @@ public:
 private:
     root_hook hook_ = nullptr;
     void* context_ = nullptr;
+};
+
+// Root frames that an owner (an event loop's spawned tasks, a task group's children)
+// started and must destroy: each when it finishes (from its completion hook), and those
+// still suspended when the owner goes.
+class owned_frames {
+public:
+    owned_frames() = default;
+    owned_frames(const owned_frames&) = delete;
+    owned_frames& operator=(const owned_frames&) = delete;
+    owned_frames(owned_frames&&) = delete;
+    owned_frames& operator=(owned_frames&&) = delete;
+    ~owned_frames() { destroy_all(); }
+
+    void add(std::coroutine_handle<> frame) { frames_.insert(frame.address()); }
+    // From the frame's final suspension, where destroying it is allowed.
+    void finish(std::coroutine_handle<> frame) noexcept {
+        frames_.erase(frame.address());
+        frame.destroy();
+    }
+    // Destroying a suspended frame runs its destructors, which may finish others.
+    void destroy_all() noexcept {
+        while (!frames_.empty()) {
+            void* frame = *frames_.begin();
+            frames_.erase(frames_.begin());
+            std::coroutine_handle<>::from_address(frame).destroy();
+        }
+    }
+    [[nodiscard]] std::size_t size() const noexcept { return frames_.size(); }
+
+private:
+    std::unordered_set<void*> frames_;
 };
 
 // The root's body: await the task, keep its value or exception in the root's promise.

@@ -19,7 +19,6 @@
 #include <optional>
 #include <stop_token>
 #include <type_traits>
-#include <unordered_set>
 #include <utility>
 
 namespace ce {
@@ -38,13 +37,7 @@ public:
     task_group& operator=(const task_group&) = delete;  ///< Children point at their group.
     task_group(task_group&&) = delete;                  ///< Children point at their group.
     task_group& operator=(task_group&&) = delete;       ///< Children point at their group.
-    ~task_group() {
-        while (!live_.empty()) {
-            void* frame = *live_.begin();
-            live_.erase(live_.begin());
-            std::coroutine_handle<>::from_address(frame).destroy();
-        }
-    }
+    ~task_group() = default;  // live_ destroys unfinished children, before the stop source goes
 
     /**
      * Starts `t` at once, on this thread, with the group's stop token; it runs until
@@ -58,7 +51,7 @@ public:
         detail::root<void> r = detail::make_root(std::move(t));
         r.handle().promise().set_stop_token(source_.get_token());
         r.handle().promise().on_done(&child_done, this);
-        live_.insert(r.handle().address());
+        live_.add(r.handle());
         ++running_;
         r.release().resume();
     }
@@ -70,8 +63,6 @@ public:
     [[nodiscard]] std::stop_token token() const noexcept { return source_.get_token(); }
     /// Children started and not finished.
     [[nodiscard]] std::size_t running() const noexcept { return running_; }
-    /// The exception of the first child that failed (not counting ce::cancelled_error).
-    [[nodiscard]] std::exception_ptr first_error() const noexcept { return error_; }
 
     /// Awaitable returned by join().
     /// @cond CE_AWAITER_INTERNALS
@@ -107,8 +98,7 @@ private:
             group.error_ = e;
             group.source_.request_stop();
         }
-        group.live_.erase(frame.address());
-        h.destroy();  // allowed at the final suspension point
+        group.live_.finish(frame);
         if (--group.running_ == 0 && group.joiner_) {
             return std::exchange(group.joiner_, nullptr);
         }
@@ -127,7 +117,7 @@ private:
 
     std::stop_source source_;
     std::stop_callback<forward_stop> link_;
-    std::unordered_set<void*> live_;
+    detail::owned_frames live_;
     std::size_t running_ = 0;
     std::exception_ptr error_;
     std::coroutine_handle<> joiner_;
@@ -164,18 +154,17 @@ auto with_task_group(Body body) -> task<typename std::invoke_result_t<Body&, tas
         body_error = std::current_exception();
         group.cancel();
     }
-    struct quiet_join {  // join without rethrowing: the choice of exception is made below
-        task_group& group;
-        [[nodiscard]] bool await_ready() const noexcept { return group.running() == 0; }
-        void await_suspend(std::coroutine_handle<> h) const noexcept { group.join().await_suspend(h); }
-        void await_resume() const noexcept {}
-    };
-    co_await quiet_join{group};
+    std::exception_ptr child_error;  // the first child's failure, which join() rethrows
+    try {
+        co_await group.join();
+    } catch (...) {
+        child_error = std::current_exception();
+    }
     if (body_error && !body_cancelled) {
         std::rethrow_exception(body_error);
     }
-    if (const std::exception_ptr child = group.first_error()) {
-        std::rethrow_exception(child);
+    if (child_error) {
+        std::rethrow_exception(child_error);
     }
     if (body_error) {
         std::rethrow_exception(body_error);

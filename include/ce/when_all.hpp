@@ -103,6 +103,31 @@ void prepare(root<T>& r, join_slot& slot, const std::stop_token& token) {
     r.handle().promise().on_done(&child_done<T>, &slot);
 }
 
+template <typename T>
+std::vector<root<T>> make_roots(std::vector<task<T>>& tasks) {
+    std::vector<root<T>> roots;
+    roots.reserve(tasks.size());
+    for (task<T>& t : tasks) {
+        roots.push_back(make_root(std::move(t)));
+    }
+    return roots;
+}
+
+// Gives every root a slot of `state` and `token`; returns the frames to start.
+template <typename T>
+std::vector<std::coroutine_handle<>> prepare_all(std::vector<root<T>>& roots, std::vector<join_slot>& slots,
+                                                 join_state& state, const std::stop_token& token) {
+    slots.resize(roots.size());
+    std::vector<std::coroutine_handle<>> children;
+    children.reserve(roots.size());
+    for (std::size_t i = 0; i < roots.size(); ++i) {
+        slots[i] = {&state, i};
+        prepare(roots[i], slots[i], token);
+        children.push_back(roots[i].handle());
+    }
+    return children;
+}
+
 }  // namespace detail
 
 /**
@@ -138,22 +163,11 @@ task<std::tuple<non_void_t<Ts>...>> when_all(task<Ts>... tasks) {
 template <typename T>
 task<std::conditional_t<std::is_void_v<T>, void, std::vector<T>>> when_all(std::vector<task<T>> tasks) {
     const std::stop_token token = co_await get_stop_token();
-    std::vector<detail::root<T>> roots;
-    roots.reserve(tasks.size());
-    for (task<T>& t : tasks) {
-        roots.push_back(detail::make_root(std::move(t)));
-    }
+    std::vector<detail::root<T>> roots = detail::make_roots(tasks);
     detail::join_state state(roots.size(), false);
-    std::vector<detail::join_slot> slots(roots.size());
-    std::vector<std::coroutine_handle<>> children;
-    children.reserve(roots.size());
-    for (std::size_t i = 0; i < roots.size(); ++i) {
-        slots[i] = {&state, i};
-        detail::prepare(roots[i], slots[i], token);
-        children.push_back(roots[i].handle());
-    }
-    detail::start_children start{state, std::move(children)};  // named: g++ 12 destroys a braced temporary twice
-    co_await start;
+    std::vector<detail::join_slot> slots;
+    detail::start_children start{state, detail::prepare_all(roots, slots, state, token)};
+    co_await start;  // named above: g++ 12 destroys a braced temporary in a co_await twice
     if (const std::size_t failed = state.first.load(std::memory_order_acquire); failed != detail::no_child) {
         detail::take_result(roots[failed]);  // rethrows
     }
@@ -182,23 +196,12 @@ task<std::conditional_t<std::is_void_v<T>, std::size_t, std::pair<std::size_t, T
     const std::stop_token parent = co_await get_stop_token();
     std::stop_source source;
     const std::stop_callback forward(parent, [&source]() noexcept { source.request_stop(); });
-    std::vector<detail::root<T>> roots;
-    roots.reserve(tasks.size());
-    for (task<T>& t : tasks) {
-        roots.push_back(detail::make_root(std::move(t)));
-    }
+    std::vector<detail::root<T>> roots = detail::make_roots(tasks);
     detail::join_state state(roots.size(), true);
     state.stop_siblings = &source;
-    std::vector<detail::join_slot> slots(roots.size());
-    std::vector<std::coroutine_handle<>> children;
-    children.reserve(roots.size());
-    for (std::size_t i = 0; i < roots.size(); ++i) {
-        slots[i] = {&state, i};
-        detail::prepare(roots[i], slots[i], source.get_token());
-        children.push_back(roots[i].handle());
-    }
-    detail::start_children start{state, std::move(children)};  // named: g++ 12 destroys a braced temporary twice
-    co_await start;
+    std::vector<detail::join_slot> slots;
+    detail::start_children start{state, detail::prepare_all(roots, slots, state, source.get_token())};
+    co_await start;  // named above: g++ 12 destroys a braced temporary in a co_await twice
     const std::size_t first = state.first.load(std::memory_order_acquire);
     if constexpr (std::is_void_v<T>) {
         roots[first].handle().promise().take();
