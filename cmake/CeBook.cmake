@@ -229,3 +229,70 @@ function(ce_add_python_benchmark name)
     FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
   set_property(GLOBAL APPEND PROPERTY CE_BENCHMARKS bench_module.${name})
 endfunction()
+
+#[=[
+ce_add_tool_run(<chapter>/<topic> <name>
+                [PRESETS <preset>...]
+                COMMAND <shell command>
+                EXPECT <regex>...
+                [EXIT_CODE <n>]
+                [ARTIFACT <file>])
+
+A tool's real output for a page (`.. tool-output:: <chapter>/<topic>.cpp@<name>`): the
+ctest test tool.<chapter>.<topic>.<name> runs COMMAND with sh in an empty temporary
+folder, in the trees of the named presets only (default gcc-release: -O2, no
+sanitizer), and passes when it exits with EXIT_CODE (default 0) and every EXPECT regex
+matches its output (tools/tool_run.py). In COMMAND, @exe@ is the topic's snippet
+executable, @src@ its source, @cxx@ this tree's C++ compiler, @include@ the book's
+include folder and @tools@ its tools folder; the page shows the command as a reader
+types it in the book's root folder. ARTIFACT is a file the command writes, kept for the page.
+]=]
+function(ce_add_tool_run path name)
+  cmake_parse_arguments(PARSE_ARGV 2 arg "" "COMMAND;EXIT_CODE;ARTIFACT" "PRESETS;EXPECT")
+  if(arg_UNPARSED_ARGUMENTS OR NOT arg_COMMAND OR NOT arg_EXPECT)
+    message(FATAL_ERROR "ce_add_tool_run(${path} ${name}): needs COMMAND and EXPECT (unknown: ${arg_UNPARSED_ARGUMENTS})")
+  endif()
+  if(NOT name MATCHES "^[a-z0-9-]+$")
+    message(FATAL_ERROR "ce_add_tool_run(${path} ${name}): name the run in lower-case-with-hyphens")
+  endif()
+  if(NOT arg_PRESETS)
+    set(arg_PRESETS gcc-release)
+  endif()
+  get_filename_component(preset ${CMAKE_BINARY_DIR} NAME)
+  string(REPLACE "/" "." dotted ${path})
+  set(target snippet.${dotted})
+  if(NOT preset IN_LIST arg_PRESETS OR NOT TARGET ${target})
+    return()
+  endif()
+  if(NOT arg_EXIT_CODE)
+    set(arg_EXIT_CODE 0)
+  endif()
+  get_filename_component(cxx ${CMAKE_CXX_COMPILER} NAME)
+  set(command ${arg_COMMAND})
+  set(shown ${arg_COMMAND})
+  file(RELATIVE_PATH build_folder ${PROJECT_SOURCE_DIR} ${CMAKE_BINARY_DIR})
+  foreach(pair "exe;$<TARGET_FILE:${target}>;${build_folder}/snippets/${target}"
+               "src;${PROJECT_SOURCE_DIR}/snippets/${path}.cpp;snippets/${path}.cpp"
+               "cxx;${CMAKE_CXX_COMPILER};${cxx}"
+               "include;${PROJECT_SOURCE_DIR}/include;include"
+               "tools;${PROJECT_SOURCE_DIR}/tools;tools")
+    list(GET pair 0 key)
+    list(GET pair 1 real)
+    list(GET pair 2 display)
+    string(REPLACE "@${key}@" "${real}" command "${command}")
+    string(REPLACE "@${key}@" "${display}" shown "${shown}")
+  endforeach()
+  set(args --out ${CMAKE_BINARY_DIR}/tool_runs/${path}/${name}.json
+    --command "${command}" --shown "${shown}" --exit-code ${arg_EXIT_CODE})
+  foreach(regex IN LISTS arg_EXPECT)
+    list(APPEND args --expect "${regex}")
+  endforeach()
+  if(arg_ARTIFACT)
+    list(APPEND args --artifact ${arg_ARTIFACT})
+  endif()
+  add_test(NAME tool.${dotted}.${name}
+    COMMAND Python3::Interpreter ${PROJECT_SOURCE_DIR}/tools/tool_run.py ${args})
+  string(REGEX MATCH "^[a-z_]+" chapter ${path})
+  set_tests_properties(tool.${dotted}.${name} PROPERTIES LABELS "tool;${chapter}"
+    ENVIRONMENT "${CE_TEST_ENVIRONMENT}")
+endfunction()

@@ -106,6 +106,30 @@ class LintBites(unittest.TestCase):
         (self.tree / PY_SNIPPET).unlink()
         self.assertFailsNaming(self.lint(), rf"{re.escape(PAGE)}:1: the topic has no Python idiom")
 
+    def test_an_unshown_tool_run_and_an_unknown_tool_output_fail_naming_the_files(self) -> None:
+        page = self.tree / "docs/performance/profiling.rst"
+        line = edit(page, ".. tool-output:: performance/profiling.cpp@callgrind",
+                    ".. tool-output:: performance/profiling.cpp@callgrinds")
+        result = self.lint()
+        self.assertFailsNaming(result, rf"docs/performance/profiling.rst:{line}: tool-output "
+                                       r"performance/profiling.cpp@callgrinds names no tool run")
+        self.assertFailsNaming(result, r"snippets/CMakeLists.txt:\d+: orphan tool run "
+                                       r"performance/profiling.cpp@callgrind: no page shows it")
+
+    def test_a_tool_run_whose_output_does_not_match_fails_and_keeps_nothing(self) -> None:
+        out = self.tree / "result.json"
+        result = run([PY, "tools/tool_run.py", "--out", str(out), "--command", "echo 42 instructions",
+                      "--shown", "echo", "--expect", r"^43 instructions$"], self.tree)
+        self.assertFailsNaming(result, r"tool_run: FAIL: output does not match /\^43 instructions\$/")
+        self.assertFalse(out.exists())
+        result = run([PY, "tools/tool_run.py", "--out", str(out), "--command", "exit 3",
+                      "--shown", "exit 3", "--expect", ".*"], self.tree)
+        self.assertFailsNaming(result, r"tool_run: FAIL: exit status 3, expected 0")
+        result = run([PY, "tools/tool_run.py", "--out", str(out), "--command", "echo 42",
+                      "--shown", "echo 42", "--expect", "^42$"], self.tree)
+        self.assertEqual(result.returncode, 0, result.stdout)
+        self.assertIn('"output": "42\\n"', out.read_text())
+
     def test_an_orphan_region_fails_naming_the_region(self) -> None:
         line = edit(self.tree / SNIPPET, "namespace shop {\n", "namespace shop {\n// [spare]\nint spare = 0;\n// [spare]\n")
         self.assertFailsNaming(self.lint(), rf"{re.escape(SNIPPET)}:{line + 1}: orphan region \[spare\]")

@@ -6,6 +6,8 @@
   * every snippet file parses: balanced, non-empty, well-formed region markers;
   * every ``.. snippet::`` reference names an existing file and region;
   * every region and every snippet file is shown somewhere (no orphans);
+  * every tool run (ce_add_tool_run) is shown by a page, and every ``tool-output``
+    names a registered run;
   * every public header has an API page, and its examples are snippet regions too
     (``@snippet <file> <region>``), never ``@code`` blocks nobody compiled.
 """
@@ -26,6 +28,8 @@ SNIPPETS = ROOT / "snippets"
 
 CODE_DIRECTIVE = re.compile(r"^(\s*)\.\.\s+(code-block|code|sourcecode|literalinclude|highlight)::\s*(\S*)")
 SNIPPET_DIRECTIVE = re.compile(r"^\s*\.\.\s+snippet::\s*(\S+)\s*$")
+TOOL_DIRECTIVE = re.compile(r"^\s*\.\.\s+tool-output::\s*(\S+)\s*$")
+TOOL_RUN = re.compile(r"^\s*ce_add_tool_run\(([a-z_]+/[a-z_]+)\s+([a-z0-9-]+)", re.M)
 # Languages a page may show inline: commands and data, never code a reader would run.
 # C++ and Python are shown from snippet files, which the build compiles or runs.
 ALLOWED_LANGUAGES = {"console", "shell", "bash", "sh", "text", "none", "json", "ini"}
@@ -174,8 +178,30 @@ def lint_python_first(problems: list[str]) -> None:
                 break
 
 
+def lint_tool_runs(problems: list[str]) -> None:
+    """Tool runs registered in snippets/CMakeLists.txt against the pages that show them."""
+    cmake = SNIPPETS / "CMakeLists.txt"
+    text = cmake.read_text(encoding="utf-8")
+    registered = {f"{m.group(1)}.cpp@{m.group(2)}": text.count("\n", 0, m.start()) + 1
+                  for m in TOOL_RUN.finditer(text)}
+    shown: set[str] = set()
+    for page in pages():
+        rel = page.relative_to(ROOT).as_posix()
+        for number, line in enumerate(page.read_text(encoding="utf-8").splitlines(), 1):
+            if match := TOOL_DIRECTIVE.match(line):
+                shown.add(match.group(1))
+                if match.group(1) not in registered:
+                    problems.append(f"{rel}:{number}: tool-output {match.group(1)} names no tool run; "
+                                    "register it with ce_add_tool_run() in snippets/CMakeLists.txt")
+    for run, line in registered.items():
+        if run not in shown:
+            problems.append(f"{cmake.relative_to(ROOT)}:{line}: orphan tool run {run}: no page "
+                            "shows it (.. tool-output::)")
+
+
 def main() -> int:
     problems: list[str] = []
+    lint_tool_runs(problems)
     references = lint_pages(problems)
     lint_python_first(problems)
     lint_snippets(problems, references, lint_headers(problems))

@@ -90,8 +90,10 @@ class Test:
         # The snippet file the test checks, as "<chapter>/<topic>.<ext>".
         topic = "/".join(parts[1:3])
         self.snippet = {"snippet": f"{topic}.cpp", "compile_fail": f"{topic}.cpp",
-                        "tidy": f"{topic}.cpp", "python": f"{topic}.py"}.get(self.kind)
-        self.region = parts[3] if self.kind == "compile_fail" else None
+                        "tidy": f"{topic}.cpp", "python": f"{topic}.py",
+                        "tool": f"{topic}.cpp"}.get(self.kind)
+        # The must-not-compile region, or the tool run's name.
+        self.region = parts[3] if self.kind in ("compile_fail", "tool") and len(parts) > 3 else None
         self.build_dir = build_dir
 
     def source(self) -> Path | None:
@@ -125,6 +127,19 @@ class Test:
                         st = built.stat()
                         modules += f":{built.name}:{st.st_mtime_ns}:{st.st_size}"
             return "src:" + sha256(self.source()) + modules
+        if self.kind == "tool":
+            # What the tool ran (the snippet's executable), what it read (the source and
+            # its headers, for a compiler's remarks), and how it was asked.
+            digest = hashlib.sha256(self.source().read_bytes())
+            digest.update(" ".join(self.command).encode())
+            digest.update((ROOT / "tools" / "tool_run.py").read_bytes())
+            for header in sorted(project_headers(self.source())):
+                digest.update(header.read_bytes())
+            exe = self.build_dir / "snippets" / f"snippet.{self.name.split('.')[1]}.{self.name.split('.')[2]}"
+            if exe.exists():
+                st = exe.stat()
+                digest.update(f"{st.st_mtime_ns}:{st.st_size}".encode())
+            return "src:" + digest.hexdigest()
         return "always"
 
 
@@ -250,6 +265,16 @@ def test_preset(preset: str, everything: bool) -> tuple[int, int, str]:
                 diag = build_dir / "diagnostics" / f"{topic}/{t.region}.txt"
                 if fresh[t.name]["passed"] and diag.exists():
                     fresh[t.name]["diagnostic"] = diag.read_text()
+            if t.kind == "tool":
+                topic = t.snippet.rsplit(".", 1)[0]  # tool_run.py writes per topic
+                record = build_dir / "tool_runs" / f"{topic}/{t.region}.json"
+                if fresh[t.name]["passed"] and record.exists():
+                    run_record = json.loads(record.read_text())
+                    if "artifact" in run_record:  # the page embeds it from here
+                        artifact = record.with_name(run_record["artifact"])
+                        run_record["artifact"] = str(artifact)
+                        run_record["artifact_sha256"] = sha256(artifact)
+                    fresh[t.name]["tool_run"] = run_record
     current = {t.name: fresh.get(t.name, store.get(t.name)) for t in tests}
     write_if_changed(store_path, json.dumps(current, indent=1, sort_keys=True) + "\n")
     passed = sum(1 for t in stale if fresh[t.name]["passed"])
@@ -278,16 +303,18 @@ def write_status() -> list[str]:
             if not test.snippet:
                 continue
             entry = status.setdefault(test.snippet, {
-                "source": f"snippets/{test.snippet}", "runs": {}, "compile_fail": {}})
+                "source": f"snippets/{test.snippet}", "runs": {}, "compile_fail": {}, "tool_runs": {}})
             record = {"label": {"python": PYTHON_LABEL, "tidy": TIDY_LABEL}.get(test.kind, label),
                       "passed": result["passed"], "sha256": result.get("sha256")}
-            for key in ("cases", "skipped", "skipped_cases", "assertions", "diagnostic"):
+            for key in ("cases", "skipped", "skipped_cases", "assertions", "diagnostic", "tool_run"):
                 if key in result:
                     record[key] = result[key]
             if test.kind in ("snippet", "python"):
                 entry["runs"][preset] = record
             elif test.kind == "tidy":
                 entry["runs"][f"{preset}:tidy"] = record
+            elif test.kind == "tool":
+                entry["tool_runs"].setdefault(test.region, {})[preset] = record
             else:
                 entry["compile_fail"].setdefault(test.region, {})[preset] = record
     keep = set()

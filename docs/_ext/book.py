@@ -174,10 +174,11 @@ def render_report(app: Sphinx, doctree: nodes.document, docname: str) -> None:
             row = nodes.row()
             row += nodes.entry("", nodes.paragraph("", "", link(
                 app, docname, listing["docname"], listing["id"], nodes.Text(listing_number(app.env, listing)))))
-            kind = {"compile-fail": " (must not compile)", "output": " (output)"}.get(listing["kind"], "")
+            kind = {"compile-fail": " (must not compile)", "output": " (output)",
+                    "tool": " (tool output)"}.get(listing["kind"], "")
             row += nodes.entry("", nodes.paragraph(text=listing["caption"] + kind))
             row += nodes.entry("", nodes.paragraph("", "", nodes.literal(
-                text=f"{listing['snippet']}#{listing['region']}")))
+                text=listing["snippet"] + ("" if listing["region"].startswith("@") else "#") + listing["region"])))
             ok = all(run["passed"] for run in listing["runs"])
             if listing["kind"] == "compile-fail":
                 text = f"{'✓' if ok else '✗'} rejected by {compilers(listing['runs'])}"

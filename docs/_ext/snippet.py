@@ -81,7 +81,8 @@ def load_status(verify_root: Path, snippet: str, source: Path, allow_pending: bo
     status = json.loads(path.read_text())
     digest = hashlib.sha256(source.read_bytes()).hexdigest()
     runs = list(status["runs"].values()) + [
-        run for per_region in status["compile_fail"].values() for run in per_region.values()]
+        run for per_region in status["compile_fail"].values() for run in per_region.values()] + [
+        run for per_name in status.get("tool_runs", {}).values() for run in per_name.values()]
     for run in runs:
         if run.get("sha256") != digest:
             if not allow_pending:
@@ -280,6 +281,95 @@ def diagnostics(compile_fail: dict[str, dict], shown: str, region: str) -> list[
     return out
 
 
+class ToolOutputDirective(SphinxDirective):
+    """``.. tool-output:: <chapter>/<topic>.cpp@<run>``: a tool run's command and its real
+    output (ce_add_tool_run, tools/tool_run.py), one block per configuration that ran
+    it, with the artefact it wrote (an SVG) embedded when ``:artifact:`` is given."""
+
+    required_arguments = 1
+    has_content = False
+    option_spec = {
+        "caption": directives.unchanged_required,
+        "artifact": directives.flag,
+        "no-output": directives.flag,
+    }
+
+    def run(self) -> list[nodes.Node]:
+        try:
+            return self._run()
+        except SnippetError as error:
+            raise self.error(str(error)) from None
+
+    def _run(self) -> list[nodes.Node]:
+        reference = self.arguments[0]
+        snippet, _, name = reference.partition("@")
+        if not name:
+            raise SnippetError(f"'{reference}': name the tool run, as {snippet}@run-name")
+        if "caption" not in self.options:
+            raise SnippetError(f"'{reference}': a tool's output needs a :caption:")
+        root = Path(self.config.ce_snippet_root)
+        source = root / snippet
+        if not source.is_file():
+            raise SnippetError(f"no snippet file snippets/{snippet}")
+        verify_root = Path(self.config.ce_verify_root)
+        self.env.note_dependency(str(status_path(verify_root, snippet)))
+        status = load_status(verify_root, snippet, source, self.config.ce_allow_pending)
+        shown = f"snippets/{snippet}"
+        per_preset = status.get("tool_runs", {}).get(name)
+        if not per_preset:
+            known = ", ".join(sorted(status.get("tool_runs", {}))) or "none"
+            raise SnippetError(f"{shown} has no tool run '{name}' (runs: {known}); register it "
+                               "with ce_add_tool_run() in snippets/CMakeLists.txt")
+        runs, pending = split_pending(per_preset, f"{shown}@{name}")
+        failed = [preset for preset, run in runs.items() if not run["passed"] or "tool_run" not in run]
+        if failed:
+            raise SnippetError(f"{shown}@{name}: the tool run failed in {', '.join(failed)}")
+
+        caption = self.options["caption"]
+        caption_nodes, messages = self.state.inline_text(caption, self.lineno)
+        wrapper = nodes.container("", literal_block=True,
+                                  classes=["literal-block-wrapper", "ce-listing", "ce-listing-tool"])
+        wrapper += nodes.caption(caption, "", *caption_nodes)
+        listing_id = nodes.make_id(f"tool-{Path(snippet).stem}-{name}")
+        wrapper["ids"].append(listing_id)
+        self.add_name(wrapper)
+        for run in runs.values():
+            record = run["tool_run"]
+            command = f"$ {record['command']}"
+            block = nodes.literal_block(command, command, language="console")
+            block["classes"].append("ce-tool-command")
+            wrapper += block
+            if "artifact" in record:
+                self.env.note_dependency(record["artifact"])
+            if "no-output" not in self.options:
+                text = record["output"].rstrip("\n") or "(no output)"
+                out = nodes.literal_block(text, text, language="text")
+                out["classes"].append("ce-output")
+                wrapper += out
+            if "artifact" in self.options:
+                if "artifact" not in record or not Path(record["artifact"]).is_file():
+                    raise SnippetError(f"{shown}@{name}: the run kept no artefact (ARTIFACT in ce_add_tool_run)")
+                svg = Path(record["artifact"]).read_text()
+                svg = svg[svg.index("<svg"):]  # drop the XML prolog: the SVG sits inside HTML
+                wrapper += nodes.raw("", f'<div class="ce-artifact">{svg}</div>', format="html")
+            meta = nodes.paragraph(classes=["ce-listing-meta"])
+            checks = len(record.get("expect", []))
+            text = (f"✓ Run in this build: {configuration(run['label'])}, {record['seconds']:g} s; "
+                    f"the output matched the {checks} pattern{'s' if checks != 1 else ''} "
+                    f"its test expects (tool.{Path(snippet).parent.as_posix()}.{Path(snippet).stem}.{name})")
+            meta += nodes.inline(text, text, classes=["ce-verified"])
+            if pending:
+                meta += pending_note(pending)
+            wrapper += meta
+        wrapper += verification_record(source, shown, pending)
+        record_listing(self.env, {
+            "docname": self.env.docname, "id": listing_id, "caption": caption,
+            "snippet": shown, "region": f"@{name}", "kind": "tool", "uses": [],
+            "runs": [{"label": run["label"], "passed": run["passed"]} for run in runs.values()],
+        })
+        return [wrapper] + messages
+
+
 def write_source_pages(app: Sphinx) -> None:
     """A page per snippet file showing it whole: the target of every listing's file link."""
     root = Path(app.config.ce_snippet_root)
@@ -309,6 +399,7 @@ def setup(app: Sphinx) -> dict:
     # Set only by tools/serve.py for its first render after an edit; never by make book.
     app.add_config_value("ce_allow_pending", False, "")
     app.add_directive("snippet", SnippetDirective)
+    app.add_directive("tool-output", ToolOutputDirective)
     app.connect("builder-inited", write_source_pages)
     app.connect("env-purge-doc", purge_listings)
     app.connect("env-merge-info", merge_listings)
