@@ -71,6 +71,13 @@ def publish(machine: str, only: list[str] | None) -> int:
     if not results:
         print("bench: nothing to publish; run make bench first", file=sys.stderr)
         return 1
+    empty = {r.name: measured_nothing(json.loads(r.read_text())) for r in results}
+    empty = {name: runs for name, runs in empty.items() if runs}
+    if empty:
+        for name, runs in empty.items():
+            print(f"bench: not published: {name} has results under a nanosecond per iteration "
+                  f"({', '.join(runs)}): the loop measured nothing", file=sys.stderr)
+        return 1
     for result in results:
         data = json.loads(result.read_text())
         context = data.get("context", {})
@@ -87,18 +94,38 @@ def publish(machine: str, only: list[str] | None) -> int:
 
 def run_one(exe: Path, name: str, preset: str) -> None:
     out = RESULTS / f"{name}.json"
+    # Written beside the result and renamed over it when complete: a page being rendered
+    # meanwhile reads the previous result, never half a file.
+    partial = RESULTS / f"{name}.json.partial"
     print(f"bench: running {name}", flush=True)
     subprocess.run([str(exe), f"--benchmark_repetitions={REPETITIONS}",
                     "--benchmark_enable_random_interleaving=true",
                     "--benchmark_display_aggregates_only=true",  # the file keeps every repetition
-                    "--benchmark_format=console", "--benchmark_out_format=json", f"--benchmark_out={out}"],
+                    "--benchmark_format=console", "--benchmark_out_format=json", f"--benchmark_out={partial}"],
                    check=True)
-    data = json.loads(out.read_text())
+    data = json.loads(partial.read_text())
     data["ce"] = {"machine": platform.node(), "processor": processor(),
                   "date": time.strftime("%Y-%m-%d"), "preset": preset,
                   "method": f"{REPETITIONS} repetitions, randomly interleaved"}
-    out.write_text(json.dumps(data, indent=1))
+    partial.write_text(json.dumps(data, indent=1))
+    partial.replace(out)
     print_ratios(name, data)
+    for run_name in measured_nothing(data):
+        print(f"bench: {name}: {run_name} takes under a nanosecond per iteration: the loop measured "
+              "nothing (the compiler removed the work, or it is a single instruction); fix the "
+              "benchmark before a page quotes it", file=sys.stderr)
+
+
+def measured_nothing(data: dict) -> list[str]:
+    """Variants whose median is under a nanosecond per iteration. No real operation on
+    a general-purpose processor is that fast once it is measured in a loop: such a
+    result is the loop's overhead, and a page must not show it. A benchmark that shows a
+    pitfall on purpose declares its empty variants with
+    benchmark::AddCustomContext("ce_measures_nothing", "group/variant,...")."""
+    scale = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+    declared = {v.strip() for v in data.get("context", {}).get("ce_measures_nothing", "").split(",")}
+    return [run_name for run_name, (t, _quartiles, unit) in summaries(data).items()
+            if t * scale.get(unit, 1.0) < 1.0 and "/".join(split_name(run_name)) not in declared]
 
 
 def processor() -> str:

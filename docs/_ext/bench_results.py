@@ -7,7 +7,14 @@ the reader's machine) when it exists, and otherwise from the copy committed in
 Benchmarks are named ``<group>/<variant>``; the first variant of a group is the baseline.
 Each row shows the median of the repetitions, their interquartile range (the spread of
 the middle half of the repetitions, from the single repetitions in the file), and the
-ratio of the medians to the baseline.
+ratio of the medians to the baseline. Where the middle halves of a variant's and the
+baseline's repetitions overlap, the ratio is shown as "no measurable difference": the
+run cannot tell the two apart, whatever the medians say. A median under a nanosecond
+per iteration is an error: such a loop measured nothing, and no page may show it.
+
+Under the table, the same results are drawn as a chart (median bar, interquartile
+whiskers), written by matplotlib as two SVG files, one for the light theme and one for
+the dark, into docs/_generated/bench/.
 """
 
 from __future__ import annotations
@@ -22,15 +29,28 @@ from sphinx.util.docutils import SphinxDirective
 from book import new_table
 
 
+def group_scale(variants: list) -> tuple[float, str]:
+    """One unit for a whole group, so its rows compare at a glance: the largest that keeps
+    the group's largest median at or above 1 (ns, µs, ms, s)."""
+    largest = max(v[1] * NS_PER.get(v[3], 1.0) for v in variants)
+    for unit in ("s", "ms", "us"):
+        if largest >= 10 * NS_PER[unit]:
+            return NS_PER[unit], unit
+    return 1.0, "ns"
+
+
 def unit_text(unit: str) -> str:
     return "µs" if unit == "us" else unit
 
 
-def medians(data: dict) -> dict[str, list[tuple[str, float, float | None, str]]]:
-    """group -> [(variant, median, interquartile range or None, unit)]. The range needs
-    the single repetitions, which results written before they were kept lack."""
+Row = tuple[str, float, "tuple[float, float] | None", str]
+
+
+def medians(data: dict) -> dict[str, list[Row]]:
+    """group -> [(variant, median, (first, third quartile) or None, unit)]. The quartiles
+    need the single repetitions, which results written before they were kept lack."""
     repetitions: dict[str, list[float]] = {}
-    groups: dict[str, list[tuple[str, float, float | None, str]]] = {}
+    groups: dict[str, list[Row]] = {}
     # Interleaved runs are reported in the order they finished: registration order
     # (family_index) puts each group's baseline first again.
     for bench in sorted(data["benchmarks"], key=registration_order):
@@ -40,14 +60,83 @@ def medians(data: dict) -> dict[str, list[tuple[str, float, float | None, str]]]
         if bench.get("aggregate_name") != "median":
             continue
         times = repetitions.get(bench["run_name"], [])
-        spread = None
+        quartiles = None
         if len(times) >= 2:
             q1, _, q3 = statistics.quantiles(times, n=4, method="inclusive")
-            spread = q3 - q1
+            quartiles = (q1, q3)
         parts = bench["run_name"].split("/")  # group/variant[/real_time, /threads:N, ...]
         group, variant = parts[0], parts[1] if len(parts) > 1 else parts[0]
-        groups.setdefault(group, []).append((variant, bench["real_time"], spread, bench.get("time_unit", "ns")))
+        groups.setdefault(group, []).append((variant, bench["real_time"], quartiles, bench.get("time_unit", "ns")))
     return groups
+
+
+def per_item(data: dict) -> dict[tuple[str, str], float]:
+    """(group, variant) -> nanoseconds per item, from the median's items_per_second, for
+    benchmarks that report items (state.SetItemsProcessed)."""
+    found = {}
+    for bench in data["benchmarks"]:
+        if bench.get("aggregate_name") == "median" and bench.get("items_per_second"):
+            parts = bench["run_name"].split("/")
+            found[(parts[0], parts[1] if len(parts) > 1 else parts[0])] = 1e9 / bench["items_per_second"]
+    return found
+
+
+NS_PER = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+
+
+def overlaps(a: "tuple[float, float] | None", b: "tuple[float, float] | None") -> bool:
+    """Whether two interquartile ranges overlap (tools/bench.py's verdict, the same rule)."""
+    return a is not None and b is not None and a[0] <= b[1] and b[0] <= a[1]
+
+
+def plot(groups: dict[str, list[Row]], title: str, out: Path) -> list[Path]:
+    """The table as a chart, light and dark: one panel per group, a bar per variant at its
+    median with whiskers over its interquartile range. Files are rewritten only when
+    their content changes, so an unchanged chart leaves the page up to date."""
+    import matplotlib
+    matplotlib.use("svg")
+    import matplotlib.pyplot as plt
+
+    written = []
+    for theme, ink, grid, base, other in (("light", "#222222", "#d0d0d0", "#9e9e9e", "#2f6db5"),
+                                          ("dark", "#e0e0e0", "#4a4a4a", "#8a8a8a", "#6ea8ff")):
+        plt.rcParams.update({"svg.hashsalt": "ce", "font.size": 9, "text.color": ink,
+                             "axes.labelcolor": ink, "xtick.color": ink, "ytick.color": ink,
+                             "axes.edgecolor": grid})
+        heights = [0.45 + 0.32 * len(v) for v in groups.values()]
+        fig, axes = plt.subplots(len(groups), 1, figsize=(7.2, sum(heights) + 0.5),
+                                 gridspec_kw={"height_ratios": heights}, squeeze=False)
+        for ax, (group, variants) in zip(axes[:, 0], groups.items()):
+            per, unit = group_scale(variants)
+            # ns per row unit, divided by ns per shown unit
+            k = [NS_PER.get(v[3], 1.0) / per for v in variants]
+            names = [v[0] + (" (baseline)" if i == 0 else "") for i, v in enumerate(variants)][::-1]
+            values = [v[1] * f for v, f in zip(variants, k)][::-1]
+            low = [(v[1] - v[2][0]) * f if v[2] else 0 for v, f in zip(variants, k)][::-1]
+            high = [(v[2][1] - v[1]) * f if v[2] else 0 for v, f in zip(variants, k)][::-1]
+            colours = [other] * (len(variants) - 1) + [base]
+            ax.barh(names, values, xerr=[low, high], color=colours, height=0.6,
+                    error_kw={"ecolor": ink, "elinewidth": 1, "capsize": 3})
+            ax.set_title(group, loc="left", fontsize=9, color=ink)
+            ax.set_xlabel(f"median time ({unit_text(unit)}), whiskers: interquartile range")
+            ax.grid(axis="x", color=grid, linewidth=0.6)
+            ax.set_axisbelow(True)
+            ax.set_facecolor("none")
+            for side in ("top", "right"):
+                ax.spines[side].set_visible(False)
+        fig.patch.set_alpha(0)
+        fig.tight_layout()
+        target = out.with_name(f"{out.name}-{theme}.svg")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".svg.tmp")
+        fig.savefig(tmp, format="svg", metadata={"Date": None, "Title": title})
+        plt.close(fig)
+        if target.exists() and target.read_bytes() == tmp.read_bytes():
+            tmp.unlink()
+        else:
+            tmp.replace(target)
+        written.append(target)
+    return written
 
 
 def registration_order(bench: dict) -> tuple[int, int]:
@@ -83,7 +172,10 @@ def merge_pages(app, env, docnames, other) -> None:
 
 class BenchResults(SphinxDirective):
     required_arguments = 1
-    option_spec = {"caption": lambda text: text}
+    # :measures-nothing: group/variant, ... — the variants a page shows *because* they
+    # measure nothing (a pitfall running). They must be under a nanosecond, or the
+    # pitfall did not happen and the page would say something false.
+    option_spec = {"caption": lambda text: text, "measures-nothing": lambda text: text}
 
     def run(self) -> list[nodes.Node]:
         name = self.arguments[0]
@@ -105,27 +197,58 @@ class BenchResults(SphinxDirective):
         if not groups:
             raise self.error(f"{source}: no median aggregates (run with --benchmark_repetitions)")
 
-        table, body = new_table(["ce-bench"], [("Benchmark", 18), ("Variant", 20), ("Median time", 13),
-                                               ("Spread (IQR)", 17), ("Ratio", 8)])
+        items = per_item(data)
+        columns = [("Benchmark", 18), ("Variant", 20), ("Median time", 13), ("Spread (IQR)", 17), ("Ratio", 8)]
+        if items:
+            columns.insert(3, ("Per item", 10))
+        table, body = new_table(["ce-bench"], columns)
+        pitfalls = {v.strip() for v in self.options.get("measures-nothing", "").split(",") if v.strip()}
         for group, variants in groups.items():
-            baseline = variants[0][1]
-            for i, (variant, time, spread, unit) in enumerate(variants):
+            baseline, base_quartiles = variants[0][1], variants[0][2]
+            per, shown_unit = group_scale(variants)
+            for i, (variant, time, quartiles, unit) in enumerate(variants):
+                nothing = time * NS_PER.get(unit, 1.0) < 1.0
+                if f"{group}/{variant}" in pitfalls:
+                    pitfalls.discard(f"{group}/{variant}")
+                    if not nothing:
+                        raise self.error(f"{source}: {group}/{variant} is listed under :measures-nothing: "
+                                         f"but takes {time:.2f} {unit} per iteration: the pitfall did not "
+                                         "happen in this run, and the page would say it did")
+                elif nothing:
+                    raise self.error(f"{source}: {group}/{variant} takes {time:.2f} {unit} per iteration: "
+                                     "under a nanosecond, the loop measured nothing; fix the benchmark "
+                                     "(bench/), then run make bench")
                 row = nodes.row()
                 row += nodes.entry("", nodes.paragraph(text=group if i == 0 else ""))
                 row += nodes.entry("", nodes.paragraph(text=variant + (" (baseline)" if i == 0 else "")))
-                row += nodes.entry("", nodes.paragraph(text=f"{time:,.1f} {unit_text(unit)}"))
-                iqr = "—" if spread is None else f"{spread:,.1f} {unit_text(unit)} ({100 * spread / time:.1f}%)"
+                factor = NS_PER.get(unit, 1.0) / per
+                row += nodes.entry("", nodes.paragraph(text=f"{time * factor:,.1f} {unit_text(shown_unit)}"))
+                if items:
+                    each = items.get((group, variant))
+                    row += nodes.entry("", nodes.paragraph(text="—" if each is None else f"{each:,.2f} ns"))
+                spread = None if quartiles is None else quartiles[1] - quartiles[0]
+                iqr = ("—" if spread is None else
+                       f"{spread * factor:,.1f} {unit_text(shown_unit)} ({100 * spread / time:.1f}%)")
                 row += nodes.entry("", nodes.paragraph(text=iqr))
-                row += nodes.entry("", nodes.paragraph(text=f"{time / baseline:.2f}×"))
+                ratio = f"{time / baseline:.2f}×"
+                if nothing:
+                    ratio = "measured nothing (under 1 ns)"
+                elif i and overlaps(quartiles, base_quartiles):
+                    ratio += " (no measurable difference)"
+                row += nodes.entry("", nodes.paragraph(text=ratio))
                 body += row
 
+        if pitfalls:
+            raise self.error(f"{source}: no benchmark named {', '.join(sorted(pitfalls))} (:measures-nothing:)")
         count = repetitions_of(data)
         interleaved = "interleaved" in meta.get("method", "")
         has_spread = any(v[2] is not None for vs in groups.values() for v in vs)
+        # "no measurable difference" appears where the middle halves overlap (overlaps()).
         method = (f"Median of {count or 'several'} {'randomly interleaved ' if interleaved else ''}repetitions"
                   + (", with their interquartile range (the middle half of the repetitions lies within it; "
                      "in % of the median)" if has_spread else " (the single repetitions were not kept: no spread)")
-                  + "; ratio: median against the group's baseline. ")
+                  + "; ratio: median against the group's baseline, \"no measurable difference\" where the "
+                  "middle halves of the two sets of repetitions overlap. ")
         context = data.get("context", {})
         where = f"{meta.get('processor', '?')}, {context.get('num_cpus', '?')} CPUs"
         if context.get("load_avg"):
@@ -139,7 +262,14 @@ class BenchResults(SphinxDirective):
         title = nodes.title(caption, caption)
         table.insert(0, title)
         note = nodes.paragraph(text=label, classes=["ce-bench-source"])
-        return [table, note]
+        charts = plot(groups, caption, Path(self.env.srcdir) / "_generated" / "bench" / name)
+        figure = nodes.container(classes=["ce-bench-chart"])
+        for chart in charts:
+            theme = chart.stem.rsplit("-", 1)[1]
+            self.env.note_dependency(str(chart))
+            figure += nodes.image(uri="/" + chart.relative_to(self.env.srcdir).as_posix(),
+                                  alt=f"Chart of the table above: {caption}", classes=[f"only-{theme}"])
+        return [table, figure, note]
 
 
 def setup(app) -> dict:
