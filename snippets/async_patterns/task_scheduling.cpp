@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -414,11 +415,22 @@ TEST_CASE("a channel destroyed while a receiver and a sender wait closes on them
     };
     loop.spawn(receive(*empty, received));
     loop.spawn(send_two(*full, send_failed));
+    // Stop once both tasks have finished, however late the first timer fires on a busy
+    // machine (a stop timer 5 ms after the destruction could fall due in the same
+    // iteration, before the woken tasks ran); the 10 s timer only ends a hung test.
+    std::function<void()> stop_when_done = [&] {
+        if (loop.spawned() == 0) {
+            loop.stop();
+        } else {
+            loop.call_later(1ms, stop_when_done);
+        }
+    };
     loop.call_later(5ms, [&] {
         empty.reset();
         full.reset();
+        loop.call_soon(stop_when_done);
     });
-    loop.call_later(10ms, [&] { loop.stop(); });
+    loop.call_later(10s, [&] { loop.stop(); });
     loop.run();
     CHECK_FALSE(received.has_value());
     CHECK(send_failed);
