@@ -60,9 +60,9 @@ def main() -> int:
     print(f"  measured  {n:>15,} instructions")
     print(f"  budget    {opts.budget:>15,} instructions, +{opts.margin:g}% allowed")
     if change > opts.margin:
-        print(f"  FAIL: {change:+.1f}% over budget. Find the change that made it slower "
-              "(callgrind_annotate names the functions), or raise the budget in a commit "
-              "that says why.")
+        print(f"  FAIL: {change:+.1f}% over budget.\n"
+              "  Find the change that made it slower (callgrind_annotate names the functions),\n"
+              "  or raise the budget in a commit that says why.")
         return 1
     if change < -opts.margin:
         print(f"  passed, {-change:.1f}% under budget: lower the budget to keep the gain.")
