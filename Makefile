@@ -46,6 +46,13 @@ deps:
 	  $(SUDO) apt-get update -qq && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+	@# perf profiles the reader's own programs (chapter 5's tool runs). Debian's kernel sets
+	@# kernel.perf_event_paranoid to 3, which forbids that to ordinary users; 2, the
+	@# upstream kernel's default, allows it for user space only. Until the next reboot.
+	@if [ "$$(cat /proc/sys/kernel/perf_event_paranoid 2>/dev/null || echo 2)" -gt 2 ]; then \
+	  echo "make deps: perf needs kernel.perf_event_paranoid <= 2 to profile your own programs; setting 2 until the next reboot"; \
+	  $(SUDO) sysctl -q -w kernel.perf_event_paranoid=2; \
+	fi
 	@# npm ships inside nodejs where Node comes from NodeSource, as a Debian package elsewhere.
 	@command -v npm >/dev/null || $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm
 	@# The browser tests' one npm package (playwright-core, driving Debian's chromium).
