@@ -246,6 +246,8 @@ matches its output (tools/tool_run.py). In COMMAND, @exe@ is the topic's snippet
 executable, @src@ its source, @cxx@ this tree's C++ compiler, @include@ the book's
 include folder and @tools@ its tools folder; the page shows the command as a reader
 types it in the book's root folder. ARTIFACT is a file the command writes, kept for the page.
+@line:<region>:<text>@ in COMMAND and EXPECT is the number of the first line of that
+region of the snippet that contains <text>: a compiler's remark names a loop by its line.
 ]=]
 function(ce_add_tool_run path name)
   cmake_parse_arguments(PARSE_ARGV 2 arg "" "COMMAND;EXIT_CODE;ARTIFACT" "PRESETS;EXPECT")
@@ -283,7 +285,8 @@ function(ce_add_tool_run path name)
     string(REPLACE "@${key}@" "${display}" shown "${shown}")
   endforeach()
   set(args --out ${CMAKE_BINARY_DIR}/tool_runs/${path}/${name}.json
-    --command "${command}" --shown "${shown}" --exit-code ${arg_EXIT_CODE})
+    --command "${command}" --shown "${shown}" --exit-code ${arg_EXIT_CODE}
+    --source ${PROJECT_SOURCE_DIR}/snippets/${path}.cpp)
   foreach(regex IN LISTS arg_EXPECT)
     list(APPEND args --expect "${regex}")
   endforeach()

@@ -130,6 +130,27 @@ class LintBites(unittest.TestCase):
         self.assertEqual(result.returncode, 0, result.stdout)
         self.assertIn('"output": "42\\n"', out.read_text())
 
+    def test_a_tool_runs_line_placeholder_follows_an_edit_above_it(self) -> None:
+        source = self.tree / "snippets/performance/optimisation.cpp"
+        out = self.tree / "result.json"
+
+        def resolved() -> str:
+            result = run([PY, "tools/tool_run.py", "--out", str(out), "--source", str(source),
+                          "--command", "echo @line:sum-float:total +=@", "--shown", "echo",
+                          "--expect", "^[0-9]+$"], self.tree)
+            self.assertEqual(result.returncode, 0, result.stdout)
+            return result.stdout.splitlines()[1]
+
+        before = int(resolved())
+        self.assertIn("total +=", source.read_text().splitlines()[before - 1])
+        edit(source, "namespace shop {\n", "namespace shop {\n// one line more above every region\n")
+        self.assertEqual(int(resolved()), before + 1)
+        result = run([PY, "tools/tool_run.py", "--out", str(out), "--source", str(source),
+                      "--command", "echo @line:sum-float:no such text@", "--shown", "echo",
+                      "--expect", ".*"], self.tree)
+        self.assertFailsNaming(result, r"snippets/performance/optimisation\.cpp:\d+: no line of region "
+                                       r"\[sum-float\] contains 'no such text'")
+
     def test_an_orphan_region_fails_naming_the_region(self) -> None:
         line = edit(self.tree / SNIPPET, "namespace shop {\n", "namespace shop {\n// [spare]\nint spare = 0;\n// [spare]\n")
         self.assertFailsNaming(self.lint(), rf"{re.escape(SNIPPET)}:{line + 1}: orphan region \[spare\]")

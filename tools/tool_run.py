@@ -4,7 +4,7 @@ keeps its real output for the page that shows it.
 
     tool_run.py --out RESULT.json --command "SHELL COMMAND" --shown "AS A READER TYPES IT"
                 --expect REGEX [--expect REGEX ...] [--exit-code N] [--artifact FILE]
-                [--replace FROM=TO ...]
+                [--replace FROM=TO ...] [--source SNIPPET]
 
 The command runs under sh in a new, empty temporary folder. Its standard output and
 standard error, merged in the order they were written, are the output; absolute paths
@@ -15,6 +15,11 @@ see. The run passes only when the command exits with the expected status and eve
 pass it writes RESULT.json (the shown command, the output, the status, the seconds it
 took) and copies --artifact, a file the command wrote in its folder, beside it. On a
 failure it writes nothing, so a page cannot show output that was not checked.
+
+``@line:REGION:TEXT@`` in the command and the patterns becomes the number of the first
+line of region REGION of --source that contains TEXT: a compiler's remark names a loop
+by its line, and the line moves whenever the file above it is edited. A region or text
+that is not found fails the run, naming the file.
 """
 
 from __future__ import annotations
@@ -30,7 +35,34 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+import regions  # noqa: E402
+
+LINE_OF = re.compile(r"@line:([a-z0-9-]+):([^@]+)@")
 TIMEOUT_SECONDS = 600
+
+
+def line_numbers(text: str, source: Path | None) -> str:
+    """Replaces every @line:REGION:TEXT@ with the line number it names in ``source``."""
+    def number(match: re.Match) -> str:
+        region_name, wanted = match.group(1), match.group(2)
+        if source is None:
+            raise LookupError(f"{match.group(0)} needs --source")
+        shown = source.resolve().relative_to(ROOT).as_posix() if source.resolve().is_relative_to(ROOT) else str(source)
+        try:
+            found = regions.parse(source, shown)
+        except regions.RegionError as error:
+            raise LookupError(str(error)) from None
+        region = found.get(region_name)
+        if region is None:
+            raise LookupError(f"{shown}:1: no region [{region_name}] for {match.group(0)}")
+        lines = source.read_text().splitlines()
+        for n in range(region.start + 1, region.end):
+            if wanted in lines[n - 1]:
+                return str(n)
+        raise LookupError(f"{shown}:{region.start}: no line of region [{region_name}] contains "
+                          f"{wanted!r} ({match.group(0)})")
+    return LINE_OF.sub(number, text)
 
 
 def main() -> int:
@@ -42,7 +74,14 @@ def main() -> int:
     parser.add_argument("--exit-code", type=int, default=0)
     parser.add_argument("--artifact")
     parser.add_argument("--replace", action="append", default=[], metavar="FROM=TO")
+    parser.add_argument("--source", type=Path, help="the snippet, for @line:REGION:TEXT@")
     opts = parser.parse_args()
+    try:
+        opts.command, opts.shown = line_numbers(opts.command, opts.source), line_numbers(opts.shown, opts.source)
+        opts.expect = [line_numbers(pattern, opts.source) for pattern in opts.expect]
+    except LookupError as error:
+        print(f"tool_run: FAIL: {error}")
+        return 1
     if not opts.expect:
         print("tool_run: no --expect pattern: a run whose output nobody checks cannot be shown")
         return 1
