@@ -13,6 +13,8 @@
  * @snippet performance/profiling.cpp zones
  */
 
+#include <ce/log_format.hpp>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -262,20 +264,12 @@ private:
             << static_cast<char>('0' + fraction / 10 % 10) << static_cast<char>('0' + fraction % 10);
     }
 
+    // The book's one JSON string escaper (RFC 8259, ill-formed UTF-8 as U+FFFD), the
+    // log format's: a trace viewer, like a log collector, rejects a file that is not JSON.
     static void write_json_string(std::ostream& out, std::string_view text) {
-        out << '"';
-        for (const char c : text) {
-            const auto byte = static_cast<unsigned char>(c);
-            if (c == '"' || c == '\\') {
-                out << '\\' << c;
-            } else if (byte < 0x20) {
-                constexpr std::string_view hex = "0123456789abcdef";
-                out << "\\u00" << hex[byte >> 4U] << hex[byte & 0xFU];
-            } else {
-                out << c;
-            }
-        }
-        out << '"';
+        detail::log_buffer escaped;
+        detail::append_escaped(escaped, text);
+        out << '"' << std::string_view(escaped.data(), escaped.size()) << '"';
     }
 
     static std::uint64_t next_serial() {

@@ -338,6 +338,12 @@ TEST_CASE("an empty profile is a valid trace; names are escaped") {
     const nlohmann::json trace = parse_trace(profiler);
     REQUIRE(trace.at("traceEvents").size() == 2);  // the thread's name, the zone
     CHECK(trace.at("traceEvents")[1].at("name") == "say \"hi\"\\\n\tnow");
+    // A byte that is not UTF-8 would make the file invalid JSON: it becomes U+FFFD.
+    {
+        const ce::profile_zone zone{profiler, "latin-1 caf\xe9"};
+    }
+    const nlohmann::json with_bad_byte = parse_trace(profiler);
+    CHECK(with_bad_byte.at("traceEvents")[2].at("name") == "latin-1 caf\ufffd");
 }
 
 TEST_CASE("two profilers on one thread keep their zones apart") {
