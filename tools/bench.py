@@ -22,13 +22,14 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+from bench_stats import measured_nothing, overlaps, split_name, summaries  # noqa: E402
 RESULTS = ROOT / "build" / "bench" / "results"
 # Odd, so that the median is one measured repetition; enough that the quartiles mean
 # something. At Google Benchmark's 0.5 s per repetition a variant takes about 5 s.
@@ -116,18 +117,6 @@ def run_one(exe: Path, name: str, preset: str) -> None:
               "benchmark before a page quotes it", file=sys.stderr)
 
 
-def measured_nothing(data: dict) -> list[str]:
-    """Variants whose median is under a nanosecond per iteration. No real operation on
-    a general-purpose processor is that fast once it is measured in a loop: such a
-    result is the loop's overhead, and a page must not show it. A benchmark that shows a
-    pitfall on purpose declares its empty variants with
-    benchmark::AddCustomContext("ce_measures_nothing", "group/variant,...")."""
-    scale = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
-    declared = {v.strip() for v in data.get("context", {}).get("ce_measures_nothing", "").split(",")}
-    return [run_name for run_name, (t, _quartiles, unit) in summaries(data).items()
-            if t * scale.get(unit, 1.0) < 1.0 and "/".join(split_name(run_name)) not in declared]
-
-
 def processor() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -138,40 +127,10 @@ def processor() -> str:
     return platform.processor() or platform.machine()
 
 
-def split_name(run_name: str) -> tuple[str, str]:
-    """'logger_async/ce/real_time' -> ('logger_async', 'ce'): Google Benchmark appends
-    options such as /real_time or /threads:2 to the name it was given."""
-    parts = run_name.split("/")
-    return parts[0], parts[1] if len(parts) > 1 else parts[0]
-
-
-def summaries(data: dict) -> dict[str, tuple[float, tuple[float, float] | None, str]]:
-    """run_name -> (median, (first, third quartile) or None, time unit), in report order.
-    The quartiles come from the single repetitions, which results written before they
-    were kept in the file lack."""
-    repetitions: dict[str, list[float]] = {}
-    found: dict[str, tuple[float, tuple[float, float] | None, str]] = {}
-    # Interleaved runs are reported in the order they finished: registration order
-    # (family_index) puts each group's baseline first again.
-    for b in sorted(data["benchmarks"], key=lambda b: (b.get("family_index", 0), b.get("per_family_instance_index", 0))):
-        if b.get("run_type") == "iteration":
-            repetitions.setdefault(b["run_name"], []).append(b["real_time"])
-        elif b.get("aggregate_name") == "median":
-            times = repetitions.get(b["run_name"], [])
-            quartiles = None
-            if len(times) >= 2:
-                q1, _, q3 = statistics.quantiles(times, n=4, method="inclusive")
-                quartiles = (q1, q3)
-            found[b["run_name"]] = (b["real_time"], quartiles, b.get("time_unit", "ns"))
-    return found
-
-
 def verdict(variant: tuple[float, float] | None, base: tuple[float, float] | None) -> str:
     """What the ratio of medians may be read as: when the middle halves of the two sets
     of repetitions overlap, the run cannot tell the two apart."""
-    if variant is None or base is None:
-        return ""
-    return "  no measurable difference" if variant[0] <= base[1] and base[0] <= variant[1] else ""
+    return "  no measurable difference" if overlaps(variant, base) else ""
 
 
 def print_ratios(name: str, data: dict) -> None:

@@ -20,19 +20,19 @@ the dark, into docs/_generated/bench/.
 from __future__ import annotations
 
 import json
-import statistics
 from pathlib import Path
 
 from docutils import nodes
 from sphinx.util.docutils import SphinxDirective
 
+from bench_stats import NS_PER, nanoseconds, overlaps, per_item, split_name, summaries
 from book import new_table
 
 
 def group_scale(variants: list) -> tuple[float, str]:
     """One unit for a whole group, so its rows compare at a glance: the largest that keeps
     the group's largest median at or above 1 (ns, µs, ms, s)."""
-    largest = max(v[1] * NS_PER.get(v[3], 1.0) for v in variants)
+    largest = max(nanoseconds(v[1], v[3]) for v in variants)
     for unit in ("s", "ms", "us"):
         if largest >= 10 * NS_PER[unit]:
             return NS_PER[unit], unit
@@ -47,46 +47,13 @@ Row = tuple[str, float, "tuple[float, float] | None", str]
 
 
 def medians(data: dict) -> dict[str, list[Row]]:
-    """group -> [(variant, median, (first, third quartile) or None, unit)]. The quartiles
-    need the single repetitions, which results written before they were kept lack."""
-    repetitions: dict[str, list[float]] = {}
+    """group -> [(variant, median, (first, third quartile) or None, unit)], each group's
+    baseline first."""
     groups: dict[str, list[Row]] = {}
-    # Interleaved runs are reported in the order they finished: registration order
-    # (family_index) puts each group's baseline first again.
-    for bench in sorted(data["benchmarks"], key=registration_order):
-        if bench.get("run_type") == "iteration":
-            repetitions.setdefault(bench["run_name"], []).append(bench["real_time"])
-            continue
-        if bench.get("aggregate_name") != "median":
-            continue
-        times = repetitions.get(bench["run_name"], [])
-        quartiles = None
-        if len(times) >= 2:
-            q1, _, q3 = statistics.quantiles(times, n=4, method="inclusive")
-            quartiles = (q1, q3)
-        parts = bench["run_name"].split("/")  # group/variant[/real_time, /threads:N, ...]
-        group, variant = parts[0], parts[1] if len(parts) > 1 else parts[0]
-        groups.setdefault(group, []).append((variant, bench["real_time"], quartiles, bench.get("time_unit", "ns")))
+    for run_name, (time, quartiles, unit) in summaries(data).items():
+        group, variant = split_name(run_name)
+        groups.setdefault(group, []).append((variant, time, quartiles, unit))
     return groups
-
-
-def per_item(data: dict) -> dict[tuple[str, str], float]:
-    """(group, variant) -> nanoseconds per item, from the median's items_per_second, for
-    benchmarks that report items (state.SetItemsProcessed)."""
-    found = {}
-    for bench in data["benchmarks"]:
-        if bench.get("aggregate_name") == "median" and bench.get("items_per_second"):
-            parts = bench["run_name"].split("/")
-            found[(parts[0], parts[1] if len(parts) > 1 else parts[0])] = 1e9 / bench["items_per_second"]
-    return found
-
-
-NS_PER = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
-
-
-def overlaps(a: "tuple[float, float] | None", b: "tuple[float, float] | None") -> bool:
-    """Whether two interquartile ranges overlap (tools/bench.py's verdict, the same rule)."""
-    return a is not None and b is not None and a[0] <= b[1] and b[0] <= a[1]
 
 
 def plot(groups: dict[str, list[Row]], title: str, out: Path) -> list[Path]:
@@ -137,10 +104,6 @@ def plot(groups: dict[str, list[Row]], title: str, out: Path) -> list[Path]:
             tmp.replace(target)
         written.append(target)
     return written
-
-
-def registration_order(bench: dict) -> tuple[int, int]:
-    return bench.get("family_index", 0), bench.get("per_family_instance_index", 0)
 
 
 def repetitions_of(data: dict) -> int | None:
@@ -207,7 +170,7 @@ class BenchResults(SphinxDirective):
             baseline, base_quartiles = variants[0][1], variants[0][2]
             per, shown_unit = group_scale(variants)
             for i, (variant, time, quartiles, unit) in enumerate(variants):
-                nothing = time * NS_PER.get(unit, 1.0) < 1.0
+                nothing = nanoseconds(time, unit) < 1.0
                 if f"{group}/{variant}" in pitfalls:
                     pitfalls.discard(f"{group}/{variant}")
                     if not nothing:
