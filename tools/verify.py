@@ -99,6 +99,14 @@ class Test:
     def source(self) -> Path | None:
         return ROOT / "snippets" / self.snippet if self.snippet else None
 
+    def source_digest(self):
+        """A hash of the snippet, the project headers it includes and the test's command."""
+        digest = hashlib.sha256(self.source().read_bytes())
+        digest.update(" ".join(self.command).encode())
+        for header in sorted(project_headers(self.source())):
+            digest.update(header.read_bytes())
+        return digest
+
     def fingerprint(self) -> str:
         """Changes whenever the thing the test checks may have changed."""
         if self.kind == "snippet":
@@ -108,11 +116,8 @@ class Test:
         if self.kind in ("compile_fail", "tidy"):
             # The file, the headers of the project it includes, and its own compile
             # command: adding a snippet or editing an unrelated header reruns nothing.
-            digest = hashlib.sha256(self.source().read_bytes())
+            digest = self.source_digest()
             digest.update((ROOT / ".clang-tidy").read_bytes())
-            digest.update(" ".join(self.command).encode())  # the linter and its arguments
-            for header in sorted(project_headers(self.source())):
-                digest.update(header.read_bytes())
             digest.update(compile_command(self.build_dir, self.source()).encode())
             if self.kind == "compile_fail":  # it decides which diagnostic the page shows
                 digest.update((ROOT / "tools" / "compile_fail.py").read_bytes())
@@ -129,13 +134,17 @@ class Test:
             return "src:" + sha256(self.source()) + modules
         if self.kind == "tool":
             # What the tool ran (the snippet's executable), what it read (the source and
-            # its headers, for a compiler's remarks), and how it was asked.
-            digest = hashlib.sha256(self.source().read_bytes())
-            digest.update(" ".join(self.command).encode())
-            digest.update((ROOT / "tools" / "tool_run.py").read_bytes())
-            for header in sorted(project_headers(self.source())):
-                digest.update(header.read_bytes())
-            exe = self.build_dir / "snippets" / f"snippet.{self.name.split('.')[1]}.{self.name.split('.')[2]}"
+            # its headers, for a compiler's remarks), how it was asked, and the book's
+            # scripts that did the work (tool_run.py and any the command names, such as
+            # flamegraph.py or instruction_budget.py).
+            digest = self.source_digest()
+            command = " ".join(self.command)
+            scripts = {"tool_run.py", *TOOLS_SCRIPT.findall(command)}
+            for script in sorted(scripts):
+                path = ROOT / "tools" / script
+                if path.is_file():
+                    digest.update(path.read_bytes())
+            exe = self.build_dir / "snippets" / ("snippet." + ".".join(self.name.split(".")[1:3]))
             if exe.exists():
                 st = exe.stat()
                 digest.update(f"{st.st_mtime_ns}:{st.st_size}".encode())
@@ -143,6 +152,8 @@ class Test:
         return "always"
 
 
+# A script of the book's tools/ named in a test's command.
+TOOLS_SCRIPT = re.compile(r"/tools/([\w-]+\.py)\b")
 PROJECT_INCLUDE = re.compile(r'^\s*#\s*include\s*<((?:ce|ce_test)/[\w./]+)>', re.M)
 INCLUDE_DIRS = (ROOT / "include", ROOT / "tests" / "support")
 
