@@ -25,6 +25,7 @@ that is not found fails the run, naming the file.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import re
 import shutil
@@ -42,21 +43,27 @@ LINE_OF = re.compile(r"@line:([a-z0-9-]+):([^@]+)@")
 TIMEOUT_SECONDS = 600
 
 
+@functools.cache
+def snippet_regions(source: Path) -> tuple[str, dict, list[str]]:
+    """The snippet as the messages name it, its regions and its lines, read once."""
+    shown = source.resolve().relative_to(ROOT).as_posix() if source.resolve().is_relative_to(ROOT) else str(source)
+    try:
+        found = regions.parse(source, shown)
+    except regions.RegionError as error:
+        raise LookupError(str(error)) from None
+    return shown, found, source.read_text().splitlines()
+
+
 def line_numbers(text: str, source: Path | None) -> str:
     """Replaces every @line:REGION:TEXT@ with the line number it names in ``source``."""
     def number(match: re.Match) -> str:
         region_name, wanted = match.group(1), match.group(2)
         if source is None:
             raise LookupError(f"{match.group(0)} needs --source")
-        shown = source.resolve().relative_to(ROOT).as_posix() if source.resolve().is_relative_to(ROOT) else str(source)
-        try:
-            found = regions.parse(source, shown)
-        except regions.RegionError as error:
-            raise LookupError(str(error)) from None
+        shown, found, lines = snippet_regions(source)
         region = found.get(region_name)
         if region is None:
             raise LookupError(f"{shown}:1: no region [{region_name}] for {match.group(0)}")
-        lines = source.read_text().splitlines()
         for n in range(region.start + 1, region.end):
             if wanted in lines[n - 1]:
                 return str(n)

@@ -167,6 +167,18 @@ def verification_line(runs: dict[str, dict], what: str) -> nodes.paragraph:
     return nodes.inline(text, text, classes=["ce-verified"])
 
 
+def snippet_status(directive: SphinxDirective, snippet: str) -> tuple[Path, dict]:
+    """The snippet file ``chapter/topic.ext`` and its test results, both noted as
+    dependencies of the page (load_status says what is missing or stale)."""
+    source = Path(directive.config.ce_snippet_root) / snippet
+    if not source.is_file():
+        raise SnippetError(f"no snippet file snippets/{snippet}")
+    directive.env.note_dependency(str(source))
+    verify_root = Path(directive.config.ce_verify_root)
+    directive.env.note_dependency(str(status_path(verify_root, snippet)))
+    return source, load_status(verify_root, snippet, source, directive.config.ce_allow_pending)
+
+
 class SnippetDirective(SphinxDirective):
     required_arguments = 1
     has_content = False
@@ -184,14 +196,7 @@ class SnippetDirective(SphinxDirective):
     def _run(self) -> list[nodes.Node]:
         reference = self.arguments[0]
         snippet, _, region_name = reference.partition("#")
-        root = Path(self.config.ce_snippet_root)
-        source = root / snippet
-        if not source.is_file():
-            raise SnippetError(f"no snippet file snippets/{snippet}")
-        self.env.note_dependency(str(source))
-        verify_root = Path(self.config.ce_verify_root)
-        self.env.note_dependency(str(status_path(verify_root, snippet)))
-        status = load_status(verify_root, snippet, source, self.config.ce_allow_pending)
+        source, status = snippet_status(self, snippet)
         shown = f"snippets/{snippet}"
 
         if not region_name:
@@ -307,13 +312,7 @@ class ToolOutputDirective(SphinxDirective):
             raise SnippetError(f"'{reference}': name the tool run, as {snippet}@run-name")
         if "caption" not in self.options:
             raise SnippetError(f"'{reference}': a tool's output needs a :caption:")
-        root = Path(self.config.ce_snippet_root)
-        source = root / snippet
-        if not source.is_file():
-            raise SnippetError(f"no snippet file snippets/{snippet}")
-        verify_root = Path(self.config.ce_verify_root)
-        self.env.note_dependency(str(status_path(verify_root, snippet)))
-        status = load_status(verify_root, snippet, source, self.config.ce_allow_pending)
+        source, status = snippet_status(self, snippet)
         shown = f"snippets/{snippet}"
         per_preset = status.get("tool_runs", {}).get(name)
         if not per_preset:
