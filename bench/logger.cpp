@@ -222,11 +222,18 @@ void disabled_ce(benchmark::State& state) {
     }
 }
 
-void disabled_spdlog(benchmark::State& state) {
+// The synchronous spdlog logger of these benchmarks with its threshold at info, so that
+// debug statements are below it.
+std::shared_ptr<spdlog::logger> spdlog_at_info() {
     auto logger = std::make_shared<spdlog::logger>(
         "bench", std::make_shared<spdlog_discard_sink<spdlog::details::null_mutex>>());
     logger->set_pattern(spdlog_pattern, spdlog::pattern_time_type::utc);
     logger->set_level(spdlog::level::info);
+    return logger;
+}
+
+void disabled_spdlog(benchmark::State& state) {
+    const auto logger = spdlog_at_info();
     std::uint64_t order = 0;
     for (auto _ : state) {
         ++order;
@@ -237,10 +244,7 @@ void disabled_spdlog(benchmark::State& state) {
 }
 
 void disabled_spdlog_should_log(benchmark::State& state) {
-    auto logger = std::make_shared<spdlog::logger>(
-        "bench", std::make_shared<spdlog_discard_sink<spdlog::details::null_mutex>>());
-    logger->set_pattern(spdlog_pattern, spdlog::pattern_time_type::utc);
-    logger->set_level(spdlog::level::info);
+    const auto logger = spdlog_at_info();
     std::uint64_t order = 0;
     for (auto _ : state) {
         ++order;
