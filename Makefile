@@ -5,7 +5,7 @@
 
 SHELL := /bin/bash
 PY    := /usr/bin/python3
-PRESETS := gcc-asan clang-asan gcc-release clang-tsan
+PRESETS := gcc-asan clang-asan gcc-release clang-tsan gcc-coverage
 # tools/serve.py's first pass adds -D ce_allow_pending=1 here, and verifies one preset.
 SPHINX_EXTRA ?=
 SPHINX := $(PY) -m sphinx -W --keep-going -n -q -c . -d build/doctrees $(SPHINX_EXTRA)
@@ -13,12 +13,15 @@ SPHINX := $(PY) -m sphinx -W --keep-going -n -q -c . -d build/doctrees $(SPHINX_
 # Everything the project needs, from Debian's packages only. The last line is chapter 5's
 # tools: profilers, hyperfine, matplotlib for the benchmark plots, and llvm-19, whose
 # llvm-symbolizer-19 is what clang 19's sanitizers call to name functions in reports.
+# The last, chapter 6's: trompeloeil (mocks), RapidCheck and Hypothesis (properties),
+# libFuzzer, gcovr (coverage), and the Python idioms they replace: pytest, coverage.py.
 DEB_PACKAGES := cmake ninja-build g++-12 clang-19 libclang-rt-19-dev clang-tidy-22 ccache \
   doctest-dev libfmt-dev nlohmann-json3-dev libspdlog-dev libasio-dev libtbb-dev libbenchmark-dev pybind11-dev python3-dev \
   doxygen python3 python3-sphinx python3-breathe furo \
   python3-structlog python3-tenacity python3-fastapi python3-starlette python3-httpx \
   python3-clang-19 libclang1-19 chromium nodejs \
-  linux-perf valgrind heaptrack hyperfine python3-matplotlib llvm-19
+  linux-perf valgrind heaptrack hyperfine python3-matplotlib llvm-19 \
+  libtrompeloeil-cpp-dev librapidcheck-dev libfuzzer-19-dev gcovr python3-hypothesis python3-pytest python3-coverage
 # Every step records its seconds in build/timings.json under this run's name, and make test
 # and make book end with the table (tools/timings.py). A make started inside a step (the
 # live-rebuild server's make html, make booktests) records nothing: the step around it does.
@@ -33,7 +36,7 @@ recorded = $(PY) tools/timings.py record
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: book deps lint verify api html serve test booktests bench edit-time build-profile fresh-check clean
+.PHONY: book deps lint verify coverage api html serve test booktests bench edit-time build-profile fresh-check clean
 .DEFAULT_GOAL := book
 
 ## deps: install every Debian package the project needs (a no-op when all are present)
@@ -67,6 +70,12 @@ lint: deps
 verify: deps lint
 	@$(PY) tools/verify.py $(PRESETS)
 
+## coverage: line and branch coverage of include/ce from the snippets' tests (the
+## gcc-coverage preset), as build/coverage/site/coverage/index.html; fails below the
+## figures in docs/_data/coverage.json
+coverage: deps verify
+	@$(started); $(PY) tools/coverage.py && $(recorded) "coverage (gcovr)" $$t0
+
 ## api: Doxygen XML for Breathe (warnings are errors)
 api: deps
 	@$(started); $(PY) tools/api_docs.py && $(recorded) Doxygen $$t0
@@ -74,7 +83,7 @@ api: deps
 ## html: render the book. An incremental build can trip over its own saved state (an
 ## entity moved between pages); on failure, rebuild once from a clean environment, which
 ## also keeps an old warning from hiding behind an up-to-date page.
-html: deps verify api
+html: deps verify coverage api
 	@$(started); $(SPHINX) -b html docs build/html || { echo "html: rebuilding from a clean environment"; \
 	  rm -rf build/doctrees; $(SPHINX) -E -b html docs build/html || { rm -rf build/doctrees; exit 1; }; }; \
 	  $(recorded) Sphinx $$t0
@@ -93,6 +102,7 @@ serve: book
 test: deps lint
 	@$(PY) tools/tree_snapshot.py save
 	@$(PY) tools/verify.py --all $(PRESETS)
+	@$(started); $(PY) tools/coverage.py && $(recorded) "coverage (gcovr)" $$t0
 	@$(started); $(PY) tools/api_docs.py && $(recorded) Doxygen $$t0
 	@$(started); $(SPHINX) -E -b html docs build/html || { rm -f build/doctrees/environment.pickle; exit 1; }; \
 	  $(recorded) Sphinx $$t0

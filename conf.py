@@ -15,7 +15,7 @@ copyright = "2026, the C++ Core Engineering authors"
 release = "0.1.0"
 
 root_doc = "index"
-extensions = ["breathe", "snippet", "copyable", "book", "bench_results", "theme_repair"]
+extensions = ["breathe", "snippet", "copyable", "book", "bench_results", "coverage_summary", "theme_repair"]
 exclude_patterns = ["_ext", "_static", "_data", "Doxyfile"]
 templates_path = ["_templates"]
 
@@ -23,7 +23,7 @@ primary_domain = "cpp"
 highlight_language = "none"
 nitpicky = True
 # POSIX types in signatures (ce::subprocess::pid) have no C++ documentation to link to.
-nitpick_ignore = [("cpp:identifier", "ce"), ("cpp:identifier", "std"), ("cpp:identifier", "::pid_t")]
+nitpick_ignore = [("cpp:identifier", "ce"), ("cpp:identifier", "ce::http"), ("cpp:identifier", "std"), ("cpp:identifier", "::pid_t")]
 nitpick_ignore_regex = [("cpp:identifier", r"std::.*"),
                         # Awaiter types are named in signatures but documented through the
                         # function that returns them (what co_await on it yields).
@@ -44,6 +44,10 @@ ce_extensions_digest = hashlib.sha256(
 ce_snippet_root = str(ROOT / "snippets")
 ce_verify_root = str(ROOT / "build" / "verify")
 ce_bench_results = str(ROOT / "build" / "bench" / "results")
+# make coverage's report (tools/coverage.py) and the gate it enforces; the HTML report is
+# published as coverage/index.html beside the book's pages.
+ce_coverage_summary = str(ROOT / "build" / "coverage" / "summary.json")
+ce_coverage_gate = str(ROOT / "docs" / "_data" / "coverage.json")
 ce_chapter_titles = [
     ("foundations", "Foundations", "Data, objects, functions, types, errors and logs, seen from Python."),
     ("design_patterns", "Design patterns", "Decorators, generators, context managers, injection, middleware, lifecycle."),
@@ -58,6 +62,8 @@ ce_chapter_titles = [
 html_theme = "furo"
 html_title = "C++ Core Engineering"
 html_static_path = ["docs/_static"]
+# coverage/index.html: absent only in the live server's first pass, before make coverage.
+html_extra_path = [p for p in [str(ROOT / "build" / "coverage" / "site")] if Path(p).is_dir()]
 html_css_files = ["ce.css"]
 html_js_files = [("copy_code.js", {"defer": "defer"})]
 html_favicon = "docs/_static/favicon.svg"

@@ -32,6 +32,11 @@ endif()
 option(CE_PYTHON_TESTS "Run the topics' Python snippets in this tree" ON)
 set_property(CACHE CE_SNIPPET_SCOPE PROPERTY STRINGS all threaded)
 
+# ce_add_snippet(... CASES) also registers each doctest case of the snippet as a ctest
+# test of its own (doctest_discover_tests), in the trees that set this: one tree is
+# enough to show and check the mechanism, and the whole snippet runs in every tree.
+option(CE_CASE_TESTS "Register every case of a CASES snippet as its own ctest test" OFF)
+
 # Chapters whose every snippet also runs under ThreadSanitizer.
 set(CE_THREADED_CHAPTERS concurrency async_patterns)
 
@@ -45,6 +50,15 @@ if(CE_SANITIZE)
   target_link_options(ce_book_flags INTERFACE -fsanitize=${CE_SANITIZE})
 endif()
 
+# Line and branch coverage (gcov) of everything the snippets compile, which tools/coverage.py
+# reports for include/ce: the gcc-coverage tree, -O0 so that lines and branches are the
+# source's own and not what the optimiser left of them.
+option(CE_COVERAGE "Instrument the snippets for gcov" OFF)
+if(CE_COVERAGE)
+  target_compile_options(ce_book_flags INTERFACE --coverage)
+  target_link_options(ce_book_flags INTERFACE --coverage)
+endif()
+
 # One doctest main per build tree, shared by every snippet executable.
 add_library(ce_doctest_main STATIC ${PROJECT_SOURCE_DIR}/tests/doctest_main.cpp)
 target_link_libraries(ce_doctest_main PUBLIC doctest::doctest ce_book_flags)
@@ -56,7 +70,7 @@ set(CE_TEST_ENVIRONMENT
 
 #[=[
 ce_add_snippet(<chapter>/<topic>
-               [THREADED]
+               [THREADED] [CASES]
                [LIBS <target>...]
                [PYTHON_MODULE <name>]
                [COMPILE_FAIL <region> <regex> [<region> <regex>...]])
@@ -72,10 +86,12 @@ into that region. THREADED adds the snippet to the ThreadSanitizer tree (every s
 of a chapter in CE_THREADED_CHAPTERS is threaded already). PYTHON_MODULE builds the same
 source, with CE_PYTHON_MODULE defined, as the CPython extension module <name> (pybind11),
 without sanitizers so that the plain interpreter can load it, and runs the .py with
-CE_PYTHON_MODULE_DIR set to the module's folder.
+CE_PYTHON_MODULE_DIR set to the module's folder. CASES registers, where CE_CASE_TESTS is
+on, each doctest case as the ctest test case.<chapter>.<topic>.<case name>
+(doctest_discover_tests), labelled "case" and the chapter.
 ]=]
 function(ce_add_snippet path)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "THREADED" "PYTHON_MODULE" "LIBS;COMPILE_FAIL")
+  cmake_parse_arguments(PARSE_ARGV 1 arg "THREADED;CASES" "PYTHON_MODULE" "LIBS;COMPILE_FAIL")
   if(arg_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "ce_add_snippet(${path}): unknown arguments ${arg_UNPARSED_ARGUMENTS}")
   endif()
@@ -124,6 +140,13 @@ function(ce_add_snippet path)
     add_test(NAME tidy.${chapter}.${topic}
       COMMAND ${CE_CLANG_TIDY_22} -p ${CMAKE_BINARY_DIR} ${CE_CLANG_TIDY_ARGS} --quiet ${src})
     set_tests_properties(tidy.${chapter}.${topic} PROPERTIES LABELS "tidy;${chapter}")
+  endif()
+  if(arg_CASES AND CE_CASE_TESTS)
+    # doctest's own CMake module: after the build it runs the executable with
+    # --list-test-cases and adds one test per case, run with --test-case=<name>.
+    include(${doctest_DIR}/doctest.cmake)
+    doctest_discover_tests(${target} TEST_PREFIX "case.${chapter}.${topic}."
+      PROPERTIES LABELS "case;${chapter}")
   endif()
 
   list(LENGTH arg_COMPILE_FAIL n)
@@ -244,7 +267,8 @@ folder, in the trees of the named presets only (default gcc-release: -O2, no
 sanitizer), and passes when it exits with EXIT_CODE (default 0) and every EXPECT regex
 matches its output (tools/tool_run.py). In COMMAND, @exe@ is the topic's snippet
 executable, @src@ its source, @cxx@ this tree's C++ compiler, @include@ the book's
-include folder and @tools@ its tools folder; the page shows the command as a reader
+include folder, @tools@ its tools folder, @snippets@ the snippets folder, @build@ this
+build tree and @fuzzer@ the topic's libFuzzer target (ce_add_fuzz_target); the page shows the command as a reader
 types it in the book's root folder. ARTIFACT is a file the command writes, kept for the page.
 @line:<region>:<text>@ in COMMAND and EXPECT is the number of the first line of that
 region of the snippet that contains <text>: a compiler's remark names a loop by its line.
@@ -273,11 +297,19 @@ function(ce_add_tool_run path name)
   set(command ${arg_COMMAND})
   set(shown ${arg_COMMAND})
   file(RELATIVE_PATH build_folder ${PROJECT_SOURCE_DIR} ${CMAKE_BINARY_DIR})
-  foreach(pair "exe;$<TARGET_FILE:${target}>;${build_folder}/snippets/${target}"
+  set(fuzzer fuzz.${dotted})  # ce_add_fuzz_target's executable, where this tree has one
+  if(TARGET ${fuzzer})
+    set(fuzzer_pair "fuzzer;$<TARGET_FILE:${fuzzer}>;${build_folder}/snippets/${fuzzer}")
+  else()
+    set(fuzzer_pair "fuzzer;@fuzzer@;@fuzzer@")
+  endif()
+  foreach(pair "exe;$<TARGET_FILE:${target}>;${build_folder}/snippets/${target}" "${fuzzer_pair}"
+               "snippets;${PROJECT_SOURCE_DIR}/snippets;snippets"
                "src;${PROJECT_SOURCE_DIR}/snippets/${path}.cpp;snippets/${path}.cpp"
                "cxx;${CMAKE_CXX_COMPILER};${cxx}"
                "include;${PROJECT_SOURCE_DIR}/include;include"
-               "tools;${PROJECT_SOURCE_DIR}/tools;tools")
+               "tools;${PROJECT_SOURCE_DIR}/tools;tools"
+               "build;${CMAKE_BINARY_DIR};${build_folder}")
     list(GET pair 0 key)
     list(GET pair 1 real)
     list(GET pair 2 display)
@@ -298,4 +330,29 @@ function(ce_add_tool_run path name)
   string(REGEX MATCH "^[a-z_]+" chapter ${path})
   set_tests_properties(tool.${dotted}.${name} PROPERTIES LABELS "tool;${chapter}"
     ENVIRONMENT "${CE_TEST_ENVIRONMENT}")
+endfunction()
+
+#[=[
+ce_add_fuzz_target(<chapter>/<topic> [LIBS <target>...])
+
+In trees compiled by clang (libFuzzer is clang's), builds snippets/<chapter>/<topic>.cpp
+a second time as the libFuzzer executable fuzz.<chapter>.<topic>: with CE_FUZZ defined,
+under which the snippet defines LLVMFuzzerTestOneInput, and DOCTEST_CONFIG_IMPLEMENT,
+which gives doctest's code without its main (libFuzzer's main runs; the test cases are
+registered and never run); with the tree's sanitizers and -fsanitize=fuzzer. A tool
+run (ce_add_tool_run ... PRESETS clang-asan) runs it, bounded in time, as @fuzzer@.
+]=]
+function(ce_add_fuzz_target path)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "LIBS")
+  string(REPLACE "/" "." dotted ${path})
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang" OR NOT TARGET snippet.${dotted})
+    return()
+  endif()
+  set(target fuzz.${dotted})
+  add_executable(${target} ${PROJECT_SOURCE_DIR}/snippets/${path}.cpp)
+  target_compile_definitions(${target} PRIVATE CE_FUZZ DOCTEST_CONFIG_IMPLEMENT)
+  target_link_libraries(${target} PRIVATE ce::ce doctest::doctest ce_book_flags ${arg_LIBS})
+  target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR}/tests/support)
+  target_compile_options(${target} PRIVATE -fsanitize=fuzzer)
+  target_link_options(${target} PRIVATE -fsanitize=fuzzer)
 endfunction()

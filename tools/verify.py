@@ -91,7 +91,7 @@ class Test:
         topic = "/".join(parts[1:3])
         self.snippet = {"snippet": f"{topic}.cpp", "compile_fail": f"{topic}.cpp",
                         "tidy": f"{topic}.cpp", "python": f"{topic}.py",
-                        "tool": f"{topic}.cpp"}.get(self.kind)
+                        "tool": f"{topic}.cpp", "case": f"{topic}.cpp"}.get(self.kind)
         # The must-not-compile region, or the tool run's name.
         self.region = parts[3] if self.kind in ("compile_fail", "tool") and len(parts) > 3 else None
         self.build_dir = build_dir
@@ -109,7 +109,7 @@ class Test:
 
     def fingerprint(self) -> str:
         """Changes whenever the thing the test checks may have changed."""
-        if self.kind == "snippet":
+        if self.kind in ("snippet", "case"):  # a case: one doctest case of the executable
             exe = Path(self.command[0])
             st = exe.stat()
             return f"exe:{st.st_mtime_ns}:{st.st_size}"
@@ -262,6 +262,11 @@ def test_preset(preset: str, everything: bool) -> tuple[int, int, str]:
              or not store[t.name].get("passed")]
     fresh: dict[str, dict] = {}
     output = f"verify: {preset}: all {len(tests)} tests are up to date\n"
+    if everything:
+        # Coverage counts (gcc-coverage) start from zero when every test runs again, so
+        # that a removed test leaves no counts behind.
+        for counts in build_dir.rglob("*.gcda"):
+            counts.unlink()
     if stale:
         # Hash the sources as they are when their tests run: the book refuses to show
         # a listing whose file changed after it was verified.
@@ -311,7 +316,7 @@ def write_status() -> list[str]:
             continue
         for name, result in json.loads(store_path.read_text()).items():
             test = Test({"name": name}, BUILD / preset)
-            if not test.snippet:
+            if not test.snippet or test.kind == "case":  # the snippet's own run covers its cases
                 continue
             entry = status.setdefault(test.snippet, {
                 "source": f"snippets/{test.snippet}", "runs": {}, "compile_fail": {}, "tool_runs": {}})
