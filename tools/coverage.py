@@ -59,11 +59,27 @@ def run_gcovr(build: Path, out: Path) -> None:
         result = subprocess.run(cmd, capture_output=True, text=True)
         if result.returncode != 0 or not (staging / "summary.json").exists():
             sys.exit(f"coverage: gcovr failed ({' '.join(cmd)}):\n{result.stdout}{result.stderr}")
+        publish(staging / "site" / "coverage")
         if out.exists():
             shutil.rmtree(out)
         staging.rename(out)
         # The temporary folder is gone (renamed); recreate it so the context can remove it.
         staging.mkdir()
+
+
+def publish(site: Path) -> None:
+    """Makes gcovr's pages part of the book's site, published at coverage/: the book's
+    icon (without it a browser asks the server for /favicon.ico, which does not exist)
+    and a link back to the page that explains the report."""
+    head = '<link rel="stylesheet" href="index.css">'
+    for page in site.glob("*.html"):
+        html = page.read_text()
+        if head not in html or "<header>" not in html:
+            sys.exit(f"coverage: {page.name} does not look like gcovr 5.2's HTML; update publish()")
+        html = html.replace(head, head + '\n    <link rel="icon" href="../_static/favicon.svg">', 1)
+        html = html.replace("<header>", '<header>\n      <p><a href="../testing/coverage.html">'
+                            "C++ Core Engineering: Coverage</a></p>", 1)
+        page.write_text(html)
 
 
 def gcovr_main(args: list[str]) -> None:
