@@ -1,8 +1,8 @@
 #pragma once
 /**
  * @file
- * HTTP/1.1 request heads read from untrusted bytes (RFC 9112): the request line and the
- * header fields, up to the blank line that ends them. What Python's `http.server` does
+ * HTTP/1.1 requests read from untrusted bytes (RFC 9112): the request line and the
+ * header fields, up to the blank line that ends them, and the body after them. What Python's `http.server` does
  * inside `BaseHTTPRequestHandler.parse_request`, as two pure functions that a server
  * calls on its read buffer, and that tests, property checks and a fuzzer can call on any
  * bytes at all.
@@ -11,7 +11,9 @@
  * either returns the request or says which status to refuse it with: 400 for what is
  * not HTTP, 413 for a body over the limit, 431 for a head over its limits, 501 for a
  * transfer coding, 505 for a version other than 1.0 and 1.1. It never throws for bad
- * input, and it never reads outside the view it was given.
+ * input, and it never reads outside the view it was given. `request_reader` does the
+ * bookkeeping a server needs around them: bytes from reads of any size in, whole
+ * requests (head and body) out.
  *
  * @snippet testing/testable_design.cpp parse-a-head
  *
@@ -24,9 +26,11 @@
 #include <algorithm>
 #include <charconv>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -292,5 +296,78 @@ inline bool has_option(std::string_view list, std::string_view option) {
     }
     return out + "\r\n";
 }
+
+/// A whole request: its head and its body (Content-Length bytes).
+struct request {
+    request_head head;  ///< the request line and fields
+    std::string body;   ///< exactly head.content_length bytes
+    friend bool operator==(const request&, const request&) = default;  ///< Same head and body.
+};
+
+/**
+ * The requests in a connection's bytes, as they arrive in reads of any size: feed()
+ * each read, then call next() until it returns nothing. Pipelined requests come out in
+ * order. A head that grows past head_limits::max_head_bytes is refused (431) as soon
+ * as the buffer passes the limit, without waiting for its end; after a rejection the
+ * reader returns nothing more, since the connection must be closed.
+ */
+class request_reader {
+public:
+    /// A reader that applies `limits` to every request.
+    explicit request_reader(head_limits limits = {}) : limits_(limits) {}
+
+    /// Appends bytes read from the connection.
+    void feed(std::string_view bytes) { buffer_.append(bytes); }
+
+    /// The next request, or the rejection that ends the connection, or nothing until
+    /// more bytes arrive.
+    [[nodiscard]] std::optional<std::variant<request, rejection>> next() {
+        if (failed_) {
+            return std::nullopt;
+        }
+        if (head_end_ == 0) {
+            const std::size_t from = scanned_ < 3 ? 0 : scanned_ - 3;  // a CRLFCRLF may straddle two reads
+            const auto end = buffer_.find("\r\n\r\n", from);
+            if (end == std::string::npos) {
+                scanned_ = buffer_.size();
+                if (buffer_.size() > limits_.max_head_bytes) {
+                    return fail(rejection{431, "the request head is larger than "
+                                                   + std::to_string(limits_.max_head_bytes) + " bytes"});
+                }
+                return std::nullopt;
+            }
+            head_end_ = end + 4;
+            auto parsed = parse_request_head(std::string_view(buffer_).substr(0, head_end_), limits_);
+            if (auto* refused = std::get_if<rejection>(&parsed)) {
+                return fail(std::move(*refused));
+            }
+            head_ = std::get<request_head>(std::move(parsed));
+        }
+        if (buffer_.size() - head_end_ < head_.content_length) {
+            return std::nullopt;
+        }
+        request complete{std::move(head_), buffer_.substr(head_end_, head_.content_length)};
+        buffer_.erase(0, head_end_ + complete.head.content_length);
+        head_end_ = 0;
+        scanned_ = 0;
+        return complete;
+    }
+
+    /// Bytes received and not yet returned as part of a request.
+    [[nodiscard]] std::size_t buffered() const noexcept { return buffer_.size(); }
+
+private:
+    std::optional<std::variant<request, rejection>> fail(rejection why) {
+        failed_ = true;
+        return std::variant<request, rejection>(std::move(why));
+    }
+
+    head_limits limits_;
+    std::string buffer_;
+    std::size_t scanned_ = 0;   // bytes of buffer_ searched for the end of the head
+    std::size_t head_end_ = 0;  // the parsed head's length, 0 while it is incomplete
+    request_head head_;
+    bool failed_ = false;
+};
 
 }  // namespace ce::http

@@ -454,6 +454,44 @@ TEST_CASE("keep-alive follows the version and the Connection field") {
 }
 // [http-edges]
 
+// [reader]
+// A connection's bytes arrive in reads of any size; a request_reader turns them into
+// requests, in order, bodies included.
+TEST_CASE("a request reader: two pipelined requests, arriving a few bytes at a time") {
+    const std::string bytes =
+        "POST /jobs HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello"
+        "GET /jobs/1 HTTP/1.1\r\nHost: a\r\n\r\n";
+    ce::http::request_reader reader;
+    std::vector<ce::http::request> requests;
+    for (std::size_t at = 0; at < bytes.size(); at += 7) {  // reads of 7 bytes
+        reader.feed(std::string_view(bytes).substr(at, 7));
+        while (auto next = reader.next()) {
+            REQUIRE(std::holds_alternative<ce::http::request>(*next));
+            requests.push_back(std::get<ce::http::request>(std::move(*next)));
+        }
+    }
+    REQUIRE(requests.size() == 2);
+    CHECK(requests[0].head.target == "/jobs");
+    CHECK(requests[0].body == "hello");
+    CHECK(requests[1].head.target == "/jobs/1");
+    CHECK(requests[1].body.empty());
+    CHECK(reader.buffered() == 0);
+}
+
+TEST_CASE("a request reader refuses a head that outgrows its limit before it ends") {
+    ce::http::request_reader reader({.max_head_bytes = 64});
+    reader.feed("GET / HTTP/1.1\r\nX: ");
+    CHECK_FALSE(reader.next().has_value());  // not yet: it may still end in time
+    reader.feed(std::string(100, 'x'));     // no end of head, and past the limit
+    const auto refused = reader.next();
+    REQUIRE(refused.has_value());
+    REQUIRE(std::holds_alternative<ce::http::rejection>(*refused));
+    CHECK(std::get<ce::http::rejection>(*refused).status == 431);
+    reader.feed("\r\n\r\n");
+    CHECK_FALSE(reader.next().has_value());  // after a rejection: nothing more
+}
+// [reader]
+
 // [lru-model]
 // ce::lru_cache against a model too simple to be wrong: a vector of entries, most
 // recently used first. Operations are generated; after each one, the two must agree.
@@ -518,11 +556,32 @@ TEST_CASE("ce::lru_cache behaves like its model under any sequence of operations
 // [lru-model]
 
 // [fuzz-target]
+// Everything a request reader returns for `bytes`, fed in reads of these sizes (in a
+// cycle; empty: one read of everything).
+std::vector<std::variant<ce::http::request, ce::http::rejection>> read_requests(
+    std::string_view bytes, const std::vector<std::size_t>& sizes) {
+    ce::http::request_reader reader;
+    std::vector<std::variant<ce::http::request, ce::http::rejection>> out;
+    for (std::size_t at = 0, i = 0; at < bytes.size(); ++i) {
+        const std::size_t n = sizes.empty() ? bytes.size() : std::min(sizes[i % sizes.size()], bytes.size() - at);
+        reader.feed(bytes.substr(at, n));
+        at += n;
+        while (auto next = reader.next()) {
+            out.push_back(std::move(*next));
+        }
+    }
+    return out;
+}
+
 // What the fuzzer checks on each input it makes: the parser never reads outside the
 // input, overflows or throws (the sanitizers and the fuzzer watch for those), refuses
 // only with its five statuses, and writes back whatever it accepts as a head that
-// reads again to the same request. Returns what went wrong, or nothing.
+// reads again to the same request; and a reader gives the same requests whether the
+// bytes arrive at once or a few at a time. Returns what went wrong, or nothing.
 std::optional<std::string> check_http_head(std::string_view bytes) {
+    if (read_requests(bytes, {}) != read_requests(bytes, {1, 2, 3, 5, 8, 13})) {
+        return std::string("the reader gives other requests when the bytes arrive in small reads");
+    }
     const auto parsed = ce::http::parse_request_head(bytes);
     if (const auto* refused = std::get_if<ce::http::rejection>(&parsed)) {
         const int s = refused->status;
