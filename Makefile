@@ -15,7 +15,8 @@ SPHINX := $(PY) -m sphinx -W --keep-going -n -q -c . -d build/doctrees $(SPHINX_
 # llvm-symbolizer-19 is what clang 19's sanitizers call to name functions in reports.
 # Then chapter 6's: trompeloeil (mocks), RapidCheck and Hypothesis (properties),
 # libFuzzer, gcovr (coverage), and the Python idioms they replace: pytest, coverage.py;
-# and pkgconf, with which tests/test_package.py reads the installed ce.pc.
+# pkgconf, with which tests/test_package.py reads the installed ce.pc; python3-packaging
+# for chapter 7's Python idiom (PEP 440 versions).
 DEB_PACKAGES := cmake ninja-build g++-12 clang-19 libclang-rt-19-dev clang-tidy-22 ccache \
   doctest-dev libfmt-dev nlohmann-json3-dev libspdlog-dev libasio-dev libtbb-dev libbenchmark-dev pybind11-dev python3-dev \
   doxygen python3 python3-sphinx python3-breathe furo \
@@ -23,7 +24,7 @@ DEB_PACKAGES := cmake ninja-build g++-12 clang-19 libclang-rt-19-dev clang-tidy-
   python3-clang-19 libclang1-19 chromium nodejs \
   linux-perf valgrind heaptrack hyperfine python3-matplotlib llvm-19 \
   libtrompeloeil-cpp-dev librapidcheck-dev libfuzzer-19-dev gcovr python3-hypothesis python3-pytest python3-coverage \
-  pkgconf
+  pkgconf python3-packaging
 # Every step records its seconds in build/timings.json under this run's name, and make test
 # and make book end with the table (tools/timings.py). A make started inside a step (the
 # live-rebuild server's make html, make booktests) records nothing: the step around it does.

@@ -76,8 +76,6 @@ private:
     std::size_t offset_;
 };
 
-class semver;
-
 namespace detail {
 
 struct semver_failure {

@@ -483,10 +483,9 @@ TEST_CASE("a request reader refuses a head that outgrows its limit before it end
     reader.feed("GET / HTTP/1.1\r\nX: ");
     CHECK_FALSE(reader.next().has_value());  // not yet: it may still end in time
     reader.feed(std::string(100, 'x'));     // no end of head, and past the limit
-    const auto refused = reader.next();
-    REQUIRE(refused.has_value());
-    REQUIRE(std::holds_alternative<ce::http::rejection>(*refused));
-    CHECK(std::get<ce::http::rejection>(*refused).status == 431);
+    const std::optional<std::variant<ce::http::request, ce::http::rejection>> refused =
+        ce::http::rejection{431, "the request head is larger than 64 bytes"};
+    CHECK(reader.next() == refused);
     reader.feed("\r\n\r\n");
     CHECK_FALSE(reader.next().has_value());  // after a rejection: nothing more
 }
