@@ -52,10 +52,13 @@ endif()
 
 # Line and branch coverage (gcov) of everything the snippets compile, which tools/coverage.py
 # reports for include/ce: the gcc-coverage tree, -O0 so that lines and branches are the
-# source's own and not what the optimiser left of them.
+# source's own and not what the optimiser left of them. The counters are updated
+# atomically: the snippets run threads, and with GCC's default plain increments two
+# threads lose counts, which gcov then reports as impossible ones ("branch taken -1")
+# that stop gcovr.
 option(CE_COVERAGE "Instrument the snippets for gcov" OFF)
 if(CE_COVERAGE)
-  target_compile_options(ce_book_flags INTERFACE --coverage)
+  target_compile_options(ce_book_flags INTERFACE --coverage -fprofile-update=atomic)
   target_link_options(ce_book_flags INTERFACE --coverage)
 endif()
 
