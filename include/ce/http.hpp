@@ -160,6 +160,12 @@ constexpr bool is_host(std::string_view s) noexcept {
     return s[i] == ':' && std::ranges::all_of(s.substr(i + 1), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+// The refusal of a head over limits.max_head_bytes: one wording for the parser and the
+// reader, which must agree whether a head arrives at once or in pieces.
+inline rejection head_too_large(const head_limits& limits) {
+    return {431, "the request head is larger than " + std::to_string(limits.max_head_bytes) + " bytes"};
+}
+
 inline bool has_option(std::string_view list, std::string_view option) {
     while (!list.empty()) {
         const auto comma = list.find(',');
@@ -179,7 +185,7 @@ inline bool has_option(std::string_view list, std::string_view option) {
                                                                              const head_limits& limits = {}) {
     const auto refuse = [](int status, std::string reason) { return rejection{status, std::move(reason)}; };
     if (head.size() > limits.max_head_bytes) {
-        return refuse(431, "the request head is larger than " + std::to_string(limits.max_head_bytes) + " bytes");
+        return detail::head_too_large(limits);
     }
     if (head.size() < 4 || head.substr(head.size() - 4) != "\r\n\r\n") {
         return refuse(400, "the request head does not end with an empty line");
@@ -331,8 +337,7 @@ public:
             if (end == std::string::npos) {
                 scanned_ = buffer_.size();
                 if (buffer_.size() > limits_.max_head_bytes) {
-                    return fail(rejection{431, "the request head is larger than "
-                                                   + std::to_string(limits_.max_head_bytes) + " bytes"});
+                    return fail(detail::head_too_large(limits_));
                 }
                 return std::nullopt;
             }
