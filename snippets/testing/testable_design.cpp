@@ -491,6 +491,27 @@ TEST_CASE("a request reader refuses a head that outgrows its limit before it end
 }
 // [reader]
 
+TEST_CASE("a copied request reader goes on independently; a moved one keeps the bytes") {
+    ce::http::request_reader first;
+    first.feed("GET /a HTTP/1.1\r\nHost: x\r\nContent-Le");
+    ce::http::request_reader copy = first;  // mid-head: the copy has the same bytes
+    first.feed("ngth: 2\r\n\r\nhi");
+    copy.feed("ngth: 3\r\n\r\nabc");
+    // The request next() gave, or an empty one when it gave none.
+    const auto request_of = [](std::optional<std::variant<ce::http::request, ce::http::rejection>> next) {
+        return next.has_value() && std::holds_alternative<ce::http::request>(*next)
+                   ? std::get<ce::http::request>(std::move(*next))
+                   : ce::http::request{};
+    };
+    CHECK(request_of(first.next()).body == "hi");
+    CHECK(request_of(copy.next()).body == "abc");
+
+    ce::http::request_reader moved = std::move(copy);
+    moved.feed("GET /b HTTP/1.1\r\nHost: x\r\n\r\n");
+    CHECK(request_of(moved.next()).head.target == "/b");
+    CHECK(moved.buffered() == 0);
+}
+
 // [lru-model]
 // ce::lru_cache against a model too simple to be wrong: a vector of entries, most
 // recently used first. Operations are generated; after each one, the two must agree.
