@@ -199,26 +199,38 @@ endfunction()
 # nobody compiles must not exist.
 function(ce_check_snippets_registered)
   file(GLOB_RECURSE all_snippets CONFIGURE_DEPENDS
-    ${PROJECT_SOURCE_DIR}/snippets/*.cpp ${PROJECT_SOURCE_DIR}/snippets/*.py)
+    ${PROJECT_SOURCE_DIR}/snippets/*.cpp ${PROJECT_SOURCE_DIR}/snippets/*.hpp
+    ${PROJECT_SOURCE_DIR}/snippets/*.py ${PROJECT_SOURCE_DIR}/snippets/*.cmake
+    ${PROJECT_SOURCE_DIR}/snippets/*/CMakeLists.txt ${PROJECT_SOURCE_DIR}/snippets/*.json)
   get_property(registered GLOBAL PROPERTY CE_REGISTERED_SNIPPETS)
   foreach(file IN LISTS all_snippets)
     if(NOT file IN_LIST registered)
       file(RELATIVE_PATH rel ${PROJECT_SOURCE_DIR} ${file})
-      message(FATAL_ERROR "${rel}: snippet file is not registered; add ce_add_snippet() for its topic in snippets/CMakeLists.txt")
+      message(FATAL_ERROR "${rel}: snippet file is not registered; add ce_add_snippet() for its topic, "
+        "or name its example project in the FILES of a ce_add_tool_run(), in snippets/CMakeLists.txt")
     endif()
   endforeach()
 endfunction()
 
-# Every public header must compile on its own, twice included, under the book's flags.
+# Every public header must compile on its own, twice included, under the book's flags;
+# and all of them together in one file, where two definitions of one name (an ODR
+# violation that the linker never reports when they sit in different files) collide.
 function(ce_add_header_checks)
   file(GLOB headers CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/include/ce/*.hpp)
   set(sources)
+  set(every "")
   foreach(header IN LISTS headers)
     get_filename_component(name ${header} NAME_WE)
     set(check ${CMAKE_BINARY_DIR}/header_checks/${name}.cpp)
     file(CONFIGURE OUTPUT ${check} CONTENT "#include <ce/${name}.hpp>\n#include <ce/${name}.hpp>\n")
     list(APPEND sources ${check})
+    string(APPEND every "#include <ce/${name}.hpp>\n")
   endforeach()
+  if(every)
+    set(check ${CMAKE_BINARY_DIR}/header_checks/every_header/all.cpp)
+    file(CONFIGURE OUTPUT ${check} CONTENT "${every}")
+    list(APPEND sources ${check})
+  endif()
   if(sources)
     add_library(ce_header_checks OBJECT ${sources})
     target_link_libraries(ce_header_checks PRIVATE ce::ce ce_book_flags)
@@ -262,7 +274,8 @@ ce_add_tool_run(<chapter>/<topic> <name>
                 COMMAND <shell command>
                 EXPECT <regex>...
                 [EXIT_CODE <n>]
-                [ARTIFACT <file>])
+                [ARTIFACT <file>]
+                [FILES <path>...])
 
 A tool's real output for a page (`.. tool-output:: <chapter>/<topic>.cpp@<name>`): the
 ctest test tool.<chapter>.<topic>.<name> runs COMMAND with sh in an empty temporary
@@ -275,15 +288,36 @@ build tree and @fuzzer@ the topic's libFuzzer target (ce_add_fuzz_target); the p
 types it in the book's root folder. ARTIFACT is a file the command writes, kept for the page.
 @line:<region>:<text>@ in COMMAND and EXPECT is the number of the first line of that
 region of the snippet that contains <text>: a compiler's remark names a loop by its line.
+
+FILES are the files the command checks besides the snippet, relative to the book's root
+folder (@root@ in COMMAND, shown as "."): a build file such as CMakeLists.txt, or a
+folder, which stands for every file in it (an example project under
+snippets/<chapter>/<topic>/). A page may show their regions (`# [name]` markers) with
+`.. snippet::`: the run is their test, and changing one runs it again.
 ]=]
 function(ce_add_tool_run path name)
-  cmake_parse_arguments(PARSE_ARGV 2 arg "" "COMMAND;EXIT_CODE;ARTIFACT" "PRESETS;EXPECT")
+  cmake_parse_arguments(PARSE_ARGV 2 arg "" "COMMAND;EXIT_CODE;ARTIFACT" "PRESETS;EXPECT;FILES")
   if(arg_UNPARSED_ARGUMENTS OR NOT arg_COMMAND OR NOT arg_EXPECT)
     message(FATAL_ERROR "ce_add_tool_run(${path} ${name}): needs COMMAND and EXPECT (unknown: ${arg_UNPARSED_ARGUMENTS})")
   endif()
   if(NOT name MATCHES "^[a-z0-9-]+$")
     message(FATAL_ERROR "ce_add_tool_run(${path} ${name}): name the run in lower-case-with-hyphens")
   endif()
+  set(checked)
+  foreach(file IN LISTS arg_FILES)
+    set(full ${PROJECT_SOURCE_DIR}/${file})
+    if(IS_DIRECTORY ${full})
+      file(GLOB_RECURSE inside LIST_DIRECTORIES false CONFIGURE_DEPENDS ${full}/*)
+      list(SORT inside)
+      list(APPEND checked ${inside})
+    elseif(EXISTS ${full})
+      list(APPEND checked ${full})
+    else()
+      message(FATAL_ERROR "ce_add_tool_run(${path} ${name}): FILES names ${file}, which does not exist")
+    endif()
+  endforeach()
+  # Registered in every tree, so that ce_check_snippets_registered knows them.
+  set_property(GLOBAL APPEND PROPERTY CE_REGISTERED_SNIPPETS ${checked})
   if(NOT arg_PRESETS)
     set(arg_PRESETS gcc-release)
   endif()
@@ -297,8 +331,8 @@ function(ce_add_tool_run path name)
     set(arg_EXIT_CODE 0)
   endif()
   get_filename_component(cxx ${CMAKE_CXX_COMPILER} NAME)
-  set(command ${arg_COMMAND})
-  set(shown ${arg_COMMAND})
+  set(command "${arg_COMMAND}")
+  set(shown "${arg_COMMAND}")
   file(RELATIVE_PATH build_folder ${PROJECT_SOURCE_DIR} ${CMAKE_BINARY_DIR})
   set(fuzzer fuzz.${dotted})  # ce_add_fuzz_target's executable, where this tree has one
   if(TARGET ${fuzzer})
@@ -312,6 +346,7 @@ function(ce_add_tool_run path name)
                "cxx;${CMAKE_CXX_COMPILER};${cxx}"
                "include;${PROJECT_SOURCE_DIR}/include;include"
                "tools;${PROJECT_SOURCE_DIR}/tools;tools"
+               "root;${PROJECT_SOURCE_DIR};."
                "build;${CMAKE_BINARY_DIR};${build_folder}")
     list(GET pair 0 key)
     list(GET pair 1 real)
@@ -319,15 +354,23 @@ function(ce_add_tool_run path name)
     string(REPLACE "@${key}@" "${real}" command "${command}")
     string(REPLACE "@${key}@" "${display}" shown "${shown}")
   endforeach()
+  # A semicolon would split the argument where add_test expands the list: it travels
+  # as $<SEMICOLON>, which the generator turns back into ";".
+  string(REPLACE ";" "$<SEMICOLON>" command "${command}")
+  string(REPLACE ";" "$<SEMICOLON>" shown "${shown}")
   set(args --out ${CMAKE_BINARY_DIR}/tool_runs/${path}/${name}.json
     --command "${command}" --shown "${shown}" --exit-code ${arg_EXIT_CODE}
     --source ${PROJECT_SOURCE_DIR}/snippets/${path}.cpp)
   foreach(regex IN LISTS arg_EXPECT)
+    string(REPLACE ";" "$<SEMICOLON>" regex "${regex}")
     list(APPEND args --expect "${regex}")
   endforeach()
   if(arg_ARTIFACT)
     list(APPEND args --artifact ${arg_ARTIFACT})
   endif()
+  foreach(file IN LISTS checked)
+    list(APPEND args --file ${file})  # for tools/verify.py: what the run checks
+  endforeach()
   add_test(NAME tool.${dotted}.${name}
     COMMAND Python3::Interpreter ${PROJECT_SOURCE_DIR}/tools/tool_run.py ${args})
   string(REGEX MATCH "^[a-z_]+" chapter ${path})

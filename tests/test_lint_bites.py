@@ -88,6 +88,33 @@ class LintBites(unittest.TestCase):
         page.write_text(page.read_text() + "\nLike this::\n\n   std::vector<int> v;\n")
         self.assertFailsNaming(self.lint(), rf"{re.escape(PAGE)}:\d+: code pasted into a page as a literal block")
 
+    def test_pasted_cmake_fails_naming_the_page(self) -> None:
+        page = self.tree / PAGE
+        text = page.read_text().splitlines(keepends=True)
+        text.insert(10, "\n.. code-block:: text\n\n   add_library(shop src/price.cpp)\n\n")
+        page.write_text("".join(text))
+        self.assertFailsNaming(self.lint(), rf"{re.escape(PAGE)}:12: code pasted into a page")
+
+    def test_a_misspelt_marker_in_a_shown_build_file_fails_naming_the_file(self) -> None:
+        line = edit(self.tree / "cmake/ce.pc.in", "# [pc]", "# [pcc]")
+        self.assertFailsNaming(self.lint(), rf"cmake/ce\.pc\.in:{line}: region \[pcc\] is opened here but never closed")
+
+    def test_a_region_of_an_example_project_that_no_page_shows_fails_naming_it(self) -> None:
+        project = "snippets/packaging/build_configuration/shop/CMakeLists.txt"
+        line = edit(self.tree / project, "# [app]\n", "# [spare]\n# [spare]\n# [app]\n")
+        self.assertFailsNaming(self.lint(), rf"{re.escape(project)}:{line}: region \[spare\] is empty")
+        edit(self.tree / project, "# [spare]\n# [spare]\n", "# [spare]\nset(SPARE 1)\n# [spare]\n")
+        self.assertFailsNaming(self.lint(), rf"{re.escape(project)}:{line}: orphan region \[spare\]")
+
+    def test_a_file_in_an_example_project_no_tool_run_checks_fails_the_configuration(self) -> None:
+        stray = self.tree / "snippets/packaging/build_configuration/stray/CMakeLists.txt"
+        stray.parent.mkdir()
+        stray.write_text("cmake_minimum_required(VERSION 3.25)\nproject(stray CXX)\n")
+        configure = run(["cmake", "--preset", "gcc-release", "-B", str(self.tree / "build/bite")], self.tree)
+        # CMake wraps the message at 80 columns.
+        self.assertFailsNaming(configure, r"snippets/packaging/build_configuration/stray/CMakeLists\.txt: "
+                                          r"snippet file\s+is not registered")
+
     def test_an_orphan_snippet_file_fails_the_lint_and_the_configuration(self) -> None:
         orphan = self.tree / "snippets/foundations/orphan.cpp"
         orphan.write_text("#include <doctest/doctest.h>\n// [unused]\nTEST_CASE(\"x\") {}\n// [unused]\n")

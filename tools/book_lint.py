@@ -34,6 +34,9 @@ TOOL_RUN = re.compile(r"^\s*ce_add_tool_run\(([a-z_]+/[a-z_]+)\s+([a-z0-9-]+)", 
 # C++ and Python are shown from snippet files, which the build compiles or runs.
 ALLOWED_LANGUAGES = {"console", "shell", "bash", "sh", "text", "none", "json", "ini"}
 LOOKS_LIKE_PYTHON = re.compile(r"^\s*(def |async def |class \w+.*:$|import \w|from [\w.]+ import |@\w|with .*:$)", re.M)
+LOOKS_LIKE_CMAKE = re.compile(r"^\s*(cmake_minimum_required|project|add_library|add_executable|"
+                              r"target_[a-z_]+|find_package|install|include_directories|"
+                              r"add_compile_options|FetchContent_[A-Za-z]+)\s*\(", re.M)
 LOOKS_LIKE_CXX = re.compile(r"#include\s*[<\"]|\bstd::|\btemplate\s*<|\bnamespace\s+\w+\s*\{|"
                             r"\b(int|void|auto|class|struct)\s+\w+\s*[({;=]|;\s*$")
 
@@ -71,7 +74,7 @@ def lint_pages(problems: list[str]) -> dict[str, list[tuple[str, int]]]:
                     continue
                 body = "\n".join(indented_block(lines, i, len(match.group(1))))
                 if (language not in ALLOWED_LANGUAGES or LOOKS_LIKE_CXX.search(body)
-                        or LOOKS_LIKE_PYTHON.search(body)):
+                        or LOOKS_LIKE_PYTHON.search(body) or LOOKS_LIKE_CMAKE.search(body)):
                     problems.append(f"{rel}:{number}: code pasted into a page ({directive} "
                                     f"{language or '(no language)'}); show it with .. snippet:: "
                                     "from a snippet file the build compiles or runs")
@@ -79,10 +82,18 @@ def lint_pages(problems: list[str]) -> dict[str, list[tuple[str, int]]]:
             # A literal block introduced by "::" at the end of a paragraph.
             if line.rstrip().endswith("::") and not line.lstrip().startswith(".."):
                 body = "\n".join(indented_block(lines, i, len(line) - len(line.lstrip())))
-                if LOOKS_LIKE_CXX.search(body) or LOOKS_LIKE_PYTHON.search(body):
+                if (LOOKS_LIKE_CXX.search(body) or LOOKS_LIKE_PYTHON.search(body)
+                        or LOOKS_LIKE_CMAKE.search(body)):
                     problems.append(f"{rel}:{number}: code pasted into a page as a literal block; "
                                     "show it with .. snippet:: instead")
     return references
+
+
+def snippet_file(snippet: str) -> tuple[Path, str]:
+    """As docs/_ext/snippet.py names files: under snippets/, or ``/path`` from the root."""
+    if snippet.startswith("/"):
+        return ROOT / snippet[1:], snippet[1:]
+    return SNIPPETS / snippet, f"snippets/{snippet}"
 
 
 def lint_snippets(problems: list[str], references: dict[str, list[tuple[str, int]]],
@@ -97,11 +108,11 @@ def lint_snippets(problems: list[str], references: dict[str, list[tuple[str, int
             used_regions[snippet].add(region)
     for reference, places in references.items():
         snippet, _, region = reference.partition("#")
-        path = SNIPPETS / snippet
+        path, shown = snippet_file(snippet)
         for page, number in places:
             if not path.is_file():
-                problems.append(f"{page}:{number}: no snippet file snippets/{snippet}")
-            elif not region:
+                problems.append(f"{page}:{number}: no snippet file {shown}")
+            elif not region and regions.comment_of(path) is not None:
                 problems.append(f"{page}:{number}: '{reference}' names no region (use {snippet}#name)")
         if path.is_file() and region:
             used_regions[snippet].add(region)
@@ -109,9 +120,19 @@ def lint_snippets(problems: list[str], references: dict[str, list[tuple[str, int
                 problems.append(f"{page}:{number}: region {reference} is shown a second time "
                                 f"(first at {places[0][0]}:{places[0][1]}); show each region once")
 
-    for path in sorted([*SNIPPETS.rglob("*.cpp"), *SNIPPETS.rglob("*.py")]):
-        snippet = path.relative_to(SNIPPETS).as_posix()
-        shown = f"snippets/{snippet}"
+    topic_files = [p.relative_to(SNIPPETS).as_posix()
+                   for p in sorted([*SNIPPETS.glob("*/*.cpp"), *SNIPPETS.glob("*/*.py")])]
+    # Files of example projects and build files: each region a page shows must exist, and
+    # each region they have must be shown, but a file without regions (a project's
+    # main.cpp) is the project's and need not be.
+    other_files = sorted({p.relative_to(SNIPPETS).as_posix() for p in SNIPPETS.rglob("*")
+                          if p.is_file() and p.parent.parent != SNIPPETS and p.parent != SNIPPETS
+                          and regions.comment_of(p) is not None and p.suffix != ""}
+                         | {ref.partition("#")[0] for ref in references if ref.startswith("/")})
+    for snippet in topic_files + other_files:
+        path, shown = snippet_file(snippet)
+        if not path.is_file():
+            continue
         try:
             found = regions.parse(path, shown)
         except regions.RegionError as error:
@@ -120,6 +141,8 @@ def lint_snippets(problems: list[str], references: dict[str, list[tuple[str, int
         for name in sorted(used_regions[snippet] - found.keys()):
             for page, number in references.get(f"{snippet}#{name}", []) + header_references.get(f"{snippet}#{name}", []):
                 problems.append(f"{page}:{number}: {shown} has no region [{name}]")
+        if snippet in other_files and not found:
+            continue
         if not found:
             problems.append(f"{shown}:1: snippet file has no regions; the book shows none of it")
         elif not used_regions[snippet]:
@@ -159,7 +182,7 @@ def lint_python_first(problems: list[str]) -> None:
     """Every topic opens with the Python idiom it replaces, run by the build: a topic
     page (a page with a snippet file of its name) shows a region of
     snippets/<chapter>/<topic>.py before any other listing."""
-    for source in sorted(SNIPPETS.rglob("*.cpp")):
+    for source in sorted(SNIPPETS.glob("*/*.cpp")):
         topic = source.relative_to(SNIPPETS).with_suffix("")
         page = DOCS / topic.with_suffix(".rst")
         if not page.exists():

@@ -4,7 +4,7 @@ keeps its real output for the page that shows it.
 
     tool_run.py --out RESULT.json --command "SHELL COMMAND" --shown "AS A READER TYPES IT"
                 --expect REGEX [--expect REGEX ...] [--exit-code N] [--artifact FILE]
-                [--replace FROM=TO ...] [--source SNIPPET]
+                [--replace FROM=TO ...] [--source SNIPPET] [--file CHECKED ...]
 
 The command runs under sh in a new, empty temporary folder. Its standard output and
 standard error, merged in the order they were written, are the output; absolute paths
@@ -82,7 +82,14 @@ def main() -> int:
     parser.add_argument("--artifact")
     parser.add_argument("--replace", action="append", default=[], metavar="FROM=TO")
     parser.add_argument("--source", type=Path, help="the snippet, for @line:REGION:TEXT@")
+    parser.add_argument("--file", action="append", default=[], type=Path,
+                        help="a file the run checks (FILES of ce_add_tool_run); tools/verify.py "
+                             "reads these from the command")
     opts = parser.parse_args()
+    missing = [str(file) for file in opts.file if not file.is_file()]
+    if missing:
+        print(f"tool_run: FAIL: no such file: {', '.join(missing)}")
+        return 1
     try:
         opts.command, opts.shown = line_numbers(opts.command, opts.source), line_numbers(opts.shown, opts.source)
         opts.expect = [line_numbers(pattern, opts.source) for pattern in opts.expect]

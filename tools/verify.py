@@ -99,6 +99,11 @@ class Test:
     def source(self) -> Path | None:
         return ROOT / "snippets" / self.snippet if self.snippet else None
 
+    def checked_files(self) -> list[Path]:
+        """The files a tool run checks besides its snippet (FILES of ce_add_tool_run)."""
+        return [Path(self.command[i + 1]) for i, arg in enumerate(self.command[:-1])
+                if arg == "--file"]
+
     def source_digest(self):
         """A hash of the snippet, the project headers it includes and the test's command."""
         digest = hashlib.sha256(self.source().read_bytes())
@@ -138,6 +143,8 @@ class Test:
             # scripts that did the work (tool_run.py and any the command names, such as
             # flamegraph.py or instruction_budget.py).
             digest = self.source_digest()
+            for file in self.checked_files():
+                digest.update(file.read_bytes() if file.is_file() else b"(missing)")
             command = " ".join(self.command)
             scripts = {"tool_run.py", *TOOLS_SCRIPT.findall(command)}
             for script in sorted(scripts):
@@ -271,11 +278,15 @@ def test_preset(preset: str, everything: bool) -> tuple[int, int, str]:
         # Hash the sources as they are when their tests run: the book refuses to show
         # a listing whose file changed after it was verified.
         hashes = {t.name: sha256(t.source()) for t in stale if t.source()}
+        checked = {t.name: {checked_key(f): sha256(f) for f in t.checked_files() if f.is_file()}
+                   for t in stale}
         fresh, output = run_tests(preset, build_dir, stale)
         for t in stale:
             fresh[t.name]["fingerprint"] = fingerprints[t.name] if fresh[t.name]["passed"] else None
             if t.name in hashes:
                 fresh[t.name]["sha256"] = hashes[t.name]
+            if checked[t.name]:
+                fresh[t.name]["checked"] = checked[t.name]
             if t.kind == "compile_fail":
                 topic = t.snippet.rsplit(".", 1)[0]  # compile_fail.py writes per topic
                 diag = build_dir / "diagnostics" / f"{topic}/{t.region}.txt"
@@ -295,6 +306,23 @@ def test_preset(preset: str, everything: bool) -> tuple[int, int, str]:
     write_if_changed(store_path, json.dumps(current, indent=1, sort_keys=True) + "\n")
     passed = sum(1 for t in stale if fresh[t.name]["passed"])
     return passed, len(stale) - passed, output
+
+
+def checked_key(path: Path) -> str:
+    """How pages name a checked file: relative to snippets/ when it lies there
+    (``packaging/build_configuration/shop/CMakeLists.txt``), else relative to the book's
+    root after a slash (``/cmake/ce.pc.in``)."""
+    path = path.resolve()
+    if path.is_relative_to(ROOT / "snippets"):
+        return path.relative_to(ROOT / "snippets").as_posix()
+    return "/" + path.relative_to(ROOT).as_posix()
+
+
+def status_file(snippet: str) -> Path:
+    """Where a snippet's status is written; docs/_ext/snippet.py's status_path reads it."""
+    if snippet.startswith("/"):
+        return VERIFY / "status" / "_root" / f"{snippet[1:]}.json"
+    return VERIFY / "status" / f"{snippet}.json"
 
 
 def each_preset(presets_: list[str], work, *args) -> list:
@@ -331,11 +359,19 @@ def write_status() -> list[str]:
                 entry["runs"][f"{preset}:tidy"] = record
             elif test.kind == "tool":
                 entry["tool_runs"].setdefault(test.region, {})[preset] = record
+                # Each file the run checks: its run is this one, its digest its own.
+                for key, digest in result.get("checked", {}).items():
+                    checked_entry = status.setdefault(key, {
+                        "source": key.lstrip("/") if key.startswith("/") else f"snippets/{key}",
+                        "runs": {}, "compile_fail": {}, "tool_runs": {}})
+                    checked_entry["runs"][f"{preset}@{test.region}"] = {
+                        "label": label, "passed": result["passed"], "sha256": digest,
+                        "tool": test.name}
             else:
                 entry["compile_fail"].setdefault(test.region, {})[preset] = record
     keep = set()
     for snippet, entry in status.items():
-        path = VERIFY / "status" / f"{snippet}.json"
+        path = status_file(snippet)
         keep.add(path)
         # Runs stay in preset order: the verification line lists them in that order.
         write_if_changed(path, json.dumps(entry, indent=1) + "\n")

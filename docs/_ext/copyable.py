@@ -27,7 +27,7 @@ from pathlib import Path
 from docutils import nodes
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
-from pygments.lexers import CppLexer, PythonLexer
+from pygments.lexers import get_lexer_by_name
 from sphinx.application import Sphinx
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
@@ -238,9 +238,7 @@ class SourceFile(SphinxDirective):
         import snippet as snippet_ext
 
         snippet = self.arguments[0]
-        root = Path(self.config.ce_snippet_root)
-        source = root / snippet
-        shown = f"snippets/{snippet}"
+        source, shown = snippet_ext.snippet_file(self.config, snippet)
         self.env.note_dependency(str(source))
         verify_root = Path(self.config.ce_verify_root)
         self.env.note_dependency(str(snippet_ext.status_path(verify_root, snippet)))
@@ -275,7 +273,8 @@ def render_source(source: Path, found: dict[str, regions.Region]) -> str:
     """The file as Pygments HTML in a line-number table; each line is ``<span id=L<n>>``
     and each region a block ``<span id=region-<name>>`` around its lines, markers included."""
     text = source.read_text()
-    lexer = PythonLexer() if source.suffix == ".py" else CppLexer()
+    language = regions.language_of(source)
+    lexer = get_lexer_by_name(language)
     body = highlight(text, lexer, HtmlFormatter(nowrap=True))
     # nowrap output closes every token's span at the end of its line: lines split safely.
     lines = body.split("\n")
@@ -293,8 +292,8 @@ def render_source(source: Path, found: dict[str, regions.Region]) -> str:
         code.append(f'<span class="ce-line" id="L{number}">{line}</span>\n')
         code.append("</span>" * closes.get(number, 0))
     numbers = "".join(f'<a href="#L{n}">{n}</a>\n' for n in range(1, count + 1))
-    language = "python" if source.suffix == ".py" else "cpp"
-    return (f'<div class="highlight-{language} notranslate ce-source"><div class="highlight">'
+    template = " ce-template" if source.suffix == ".in" else ""
+    return (f'<div class="highlight-{language} notranslate ce-source{template}"><div class="highlight">'
             f'<table class="highlighttable"><tr><td class="linenos"><div class="linenodiv"><pre>{numbers}'
             f'</pre></div></td><td class="code"><div><pre><span></span>{"".join(code)}</pre></div></td>'
             f'</tr></table></div></div>')

@@ -1,9 +1,10 @@
 """Named regions of snippet files: the one parser the build, the lints and Sphinx share.
 
 A region is delimited by two identical marker lines, ``// [name]`` … ``// [name]``,
-the form Doxygen's ``\\snippet`` reads too (``# [name]`` in Python files). Names are
-lower-case words joined by hyphens. A marker-like line that does not follow the form exactly is an error, so a
-misspelt marker never turns silently into code.
+the form Doxygen's ``\\snippet`` reads too (``# [name]`` in Python and CMake files and
+in ``.in`` templates). Names are lower-case words joined by hyphens. A marker-like line
+that does not follow the form exactly is an error, so a misspelt marker never turns
+silently into code. A JSON file has no comments and so no regions: it is shown whole.
 """
 
 from __future__ import annotations
@@ -15,13 +16,30 @@ from pathlib import Path
 def _markers(comment: str) -> tuple[re.Pattern, re.Pattern]:
     c = re.escape(comment)
     marker = re.compile(rf"^\s*{c} \[([a-z0-9]+(?:-[a-z0-9]+)*)\]\s*$")
-    # Anything that looks like an attempt at a marker: `//[x]`, `// [x`, `// [X]`, `//  [x]`.
-    like = re.compile(rf"^\s*{c}\s*\[[^\]]*\]?\s*$|^\s*{c}\s*\[\w[\w-]*\s*$")
+    # Anything that looks like an attempt at a marker: `//[x]`, `// [x`, `// [X]`, `//  [x]`;
+    # not CMake's bracket comments, `#[[` and `#[=[`.
+    like = re.compile(rf"^\s*{c}\s*\[(?![\[=])[^\]]*\]?\s*$|^\s*{c}\s*\[\w[\w-]*\s*$")
     return marker, like
 
 
-MARKERS = {".py": _markers("#")}
 MARKER, MARKER_LIKE = _markers("//")
+HASH = _markers("#")
+
+
+def comment_of(path: Path) -> str | None:
+    """The line comment a file's markers use, or None for a file that has none (JSON)."""
+    if path.suffix == ".json":
+        return None
+    if path.suffix in (".py", ".cmake", ".in", ".toml", ".txt"):  # .txt: CMakeLists.txt
+        return "#"
+    return "//"
+
+
+def language_of(path: Path) -> str:
+    """The Pygments language a listing of ``path`` is highlighted as."""
+    if path.name == "CMakeLists.txt" or path.suffix == ".cmake" or path.name.endswith(".cmake.in"):
+        return "cmake"
+    return {".py": "python", ".json": "json", ".toml": "toml", ".in": "text"}.get(path.suffix, "cpp")
 
 
 class RegionError(Exception):
@@ -51,7 +69,10 @@ class Region:
 def parse(path: Path, display: str | None = None) -> dict[str, Region]:
     """All regions of ``path``; raises RegionError naming the file and line at fault."""
     shown = display or str(path)
-    marker_re, marker_like = MARKERS.get(path.suffix, (MARKER, MARKER_LIKE))
+    comment = comment_of(path)
+    if comment is None:
+        return {}
+    marker_re, marker_like = HASH if comment == "#" else (MARKER, MARKER_LIKE)
     text = path.read_text(encoding="utf-8").splitlines()
     open_at: dict[str, int] = {}
     regions: dict[str, Region] = {}
@@ -59,7 +80,6 @@ def parse(path: Path, display: str | None = None) -> dict[str, Region]:
         match = marker_re.match(line)
         if not match:
             if marker_like.match(line):
-                comment = "#" if path.suffix == ".py" else "//"
                 raise RegionError(shown, number, f"malformed region marker {line.strip()!r}; "
                                   f"write {comment} [name] with a lower-case, hyphenated name")
             continue

@@ -56,9 +56,25 @@ def merge_listings(app: Sphinx, env, docnames, other) -> None:
 
 
 def source_page(snippet: str) -> str:
-    """Docname of the page that shows a whole snippet file (``chapter/topic.cpp``)."""
-    stem, _, ext = snippet.rpartition(".")
-    return f"{SOURCE_PAGES}/{stem}-{ext}"
+    """Docname of the page that shows a whole snippet file (``chapter/topic.cpp``), or a
+    file a tool run checks (``/cmake/ce.pc.in``, under ``_root``)."""
+    stem, _, ext = snippet.removeprefix("/").rpartition(".")
+    return f"{SOURCE_PAGES}/{'_root/' if snippet.startswith('/') else ''}{stem}-{ext}"
+
+
+def snippet_file(config, snippet: str) -> tuple[Path, str]:
+    """The file a reference names and the path a reader sees: ``chapter/topic.cpp`` and
+    files of example projects are under snippets/; ``/path`` is from the book's root."""
+    root = Path(config.ce_snippet_root)
+    if snippet.startswith("/"):
+        return root.parent / snippet[1:], snippet[1:]
+    return root / snippet, f"snippets/{snippet}"
+
+
+def is_topic_file(snippet: str) -> bool:
+    """A topic's own snippet (``chapter/topic.cpp`` or ``.py``), which the presets build
+    or run; the other files the book shows are checked by tool runs."""
+    return re.fullmatch(r"[a-z_]+/[a-z_]+\.(cpp|py)", snippet) is not None
 
 
 class SnippetError(Exception):
@@ -66,7 +82,9 @@ class SnippetError(Exception):
 
 
 def status_path(verify_root: Path, snippet: str) -> Path:
-    """Where tools/verify.py writes the results for ``chapter/topic.ext``."""
+    """Where tools/verify.py writes the results for ``chapter/topic.ext`` (status_file)."""
+    if snippet.startswith("/"):
+        return verify_root / "status" / "_root" / f"{snippet[1:]}.json"
     return verify_root / "status" / f"{snippet}.json"
 
 
@@ -76,6 +94,9 @@ def load_status(verify_root: Path, snippet: str, source: Path, allow_pending: bo
     marked pending: the line then says which configurations are still verifying."""
     path = status_path(verify_root, snippet)
     if not path.exists():
+        if not is_topic_file(snippet):
+            raise SnippetError(f"no test results for {source}: no tool run checks it (name it in "
+                               "the FILES of a ce_add_tool_run() in snippets/CMakeLists.txt)")
         raise SnippetError(f"no test results for snippets/{snippet}: it was never verified "
                            "(run `make book`, which builds and tests the snippets first)")
     status = json.loads(path.read_text())
@@ -86,7 +107,7 @@ def load_status(verify_root: Path, snippet: str, source: Path, allow_pending: bo
     for run in runs:
         if run.get("sha256") != digest:
             if not allow_pending:
-                raise SnippetError(f"snippets/{snippet} changed after its tests ran; the results "
+                raise SnippetError(f"{status['source']} changed after its tests ran; the results "
                                    "are stale (run `make book`)")
             run["pending"] = True
     return status
@@ -153,6 +174,20 @@ def verification_line(runs: dict[str, dict], what: str) -> nodes.paragraph:
     if not runs or failed:
         raise SnippetError(f"{what}: " + (f"failed in {', '.join(failed)}" if failed
                                           else "has no test result"))
+    if all("tool" in run for run in runs.values()):
+        # A build file or an example project's file: the tool runs that used it are its test.
+        if len(runs) == 1:
+            run = next(iter(runs.values()))
+            text = f"✓ Used in this build by the tool run {run['tool']} ({configuration(run['label'])})"
+            return nodes.inline(text, text, classes=["ce-verified"])
+        # tool.<chapter>.<topic>.<name>: grouped by topic and configuration.
+        groups: dict[tuple[str, str], list[str]] = {}
+        for run in runs.values():
+            _, chapter, topic, name = run["tool"].split(".", 3)
+            groups.setdefault((f"{chapter}/{topic}", configuration(run["label"])), []).append(name)
+        text = "✓ Used in this build by the tool runs " + "; ".join(
+            f"{', '.join(sorted(names))} of {topic} ({label})" for (topic, label), names in groups.items())
+        return nodes.inline(text, text, classes=["ce-verified"])
     counts = max((run for run in runs.values() if "cases" in run),
                  key=lambda run: run["cases"] - run.get("skipped", 0), default=None)
     ran_python = all(run["label"].startswith("Python") for run in runs.values())
@@ -170,9 +205,9 @@ def verification_line(runs: dict[str, dict], what: str) -> nodes.paragraph:
 def snippet_status(directive: SphinxDirective, snippet: str) -> tuple[Path, dict]:
     """The snippet file ``chapter/topic.ext`` and its test results, both noted as
     dependencies of the page (load_status says what is missing or stale)."""
-    source = Path(directive.config.ce_snippet_root) / snippet
+    source, shown = snippet_file(directive.config, snippet)
     if not source.is_file():
-        raise SnippetError(f"no snippet file snippets/{snippet}")
+        raise SnippetError(f"no snippet file {shown}")
     directive.env.note_dependency(str(source))
     verify_root = Path(directive.config.ce_verify_root)
     directive.env.note_dependency(str(status_path(verify_root, snippet)))
@@ -197,19 +232,27 @@ class SnippetDirective(SphinxDirective):
         reference = self.arguments[0]
         snippet, _, region_name = reference.partition("#")
         source, status = snippet_status(self, snippet)
-        shown = f"snippets/{snippet}"
+        shown = snippet_file(self.config, snippet)[1]
+        whole = regions.comment_of(source) is None  # JSON: no comments, so shown whole
 
-        if not region_name:
+        if not region_name and not whole:
             raise SnippetError(f"'{reference}': name a region, as {snippet}#region-name")
+        if region_name and whole:
+            raise SnippetError(f"'{reference}': a {source.suffix} file has no regions; show it whole, as {snippet}")
         if "caption" not in self.options:
             raise SnippetError(f"'{reference}': a listing needs a :caption:")
         found = regions.parse(source, shown)
-        if region_name not in found:
+        if whole:
+            region = None
+            code = source.read_text(encoding="utf-8")
+            region_name = "whole"
+        elif region_name not in found:
             known = ", ".join(sorted(found)) or "none"
             raise SnippetError(f"{shown} has no region [{region_name}] (regions: {known})")
-        region = found[region_name]
-        code = (regions.raw_string(region, shown) if "output" in self.options
-                else region.text())
+        else:
+            region = found[region_name]
+            code = (regions.raw_string(region, shown) if "output" in self.options
+                    else region.text())
         caption = self.options["caption"]
         compile_fail = status["compile_fail"].get(region_name)
         runs = status["runs"] if compile_fail is None else compile_fail
@@ -218,8 +261,13 @@ class SnippetDirective(SphinxDirective):
             compile_fail = runs
 
         kind = "output" if "output" in self.options else "compile-fail" if compile_fail else "code"
-        language = "text" if kind == "output" else "python" if snippet.endswith(".py") else "cpp"
+        language = "text" if kind == "output" else regions.language_of(source)
         block = nodes.literal_block(code, code, language=language)
+        if source.suffix == ".in":
+            # A template: its @VARIABLE@ placeholders are not the language it is
+            # highlighted as; Pygments marks them as errors, which ce.css does not frame.
+            block["force"] = True
+            block["classes"].append("ce-template")
         block["classes"].append(f"ce-{kind}")
         self.set_source_info(block)
 
@@ -229,7 +277,12 @@ class SnippetDirective(SphinxDirective):
         wrapper += nodes.caption(caption, "", *caption_nodes)
         wrapper += block
         if region_name:
-            topic = Path(snippet).stem
+            # A topic file's listing is listing-<topic>-<region>; another file's names the
+            # file too: listing-<topic>-<folders>-<file>-<region> under snippets/ (without
+            # the chapter), listing-<folders>-<file>-<region> from the root.
+            parts = snippet.removeprefix("/").split("/")
+            topic = Path(snippet).stem if is_topic_file(snippet) else "-".join(
+                part.replace(".", "-") for part in (parts if snippet.startswith("/") else parts[1:]))
             self.add_name(wrapper)
             listing_id = nodes.make_id(f"listing-{topic}-{region_name}")
             wrapper["ids"].append(listing_id)
@@ -255,7 +308,7 @@ class SnippetDirective(SphinxDirective):
         if pending:
             meta += pending_note(pending)
         wrapper += meta
-        if region_name:
+        if region is not None and is_topic_file(snippet):
             copyable.attach(self, wrapper, snippet, region_name, source, kind)
         wrapper += verification_record(source, shown, pending)
 
@@ -374,16 +427,27 @@ def write_source_pages(app: Sphinx) -> None:
     root = Path(app.config.ce_snippet_root)
     out = Path(app.srcdir) / SOURCE_PAGES
     wanted = set()
-    for source in sorted([*root.rglob("*.cpp"), *root.rglob("*.py")]):
-        snippet = source.relative_to(root).as_posix()
+    topic_files = [source.relative_to(root).as_posix()
+                   for source in sorted([*root.glob("*/*.cpp"), *root.glob("*/*.py")])]
+    # The files tool runs check (build files, example projects), as tools/verify.py
+    # recorded them: a page may link to any of them.
+    status_root = Path(app.config.ce_verify_root) / "status"
+    checked = sorted(
+        ("/" if path.relative_to(status_root).parts[0] == "_root" else "")
+        + path.relative_to(status_root / "_root" if path.relative_to(status_root).parts[0] == "_root"
+                           else status_root).as_posix().removesuffix(".json")
+        for path in (status_root.rglob("*.json") if status_root.exists() else []))
+    for snippet in topic_files + [c for c in checked if not is_topic_file(c)]:
         page = Path(app.srcdir) / (source_page(snippet) + ".rst")
         wanted.add(page)
-        title = f"snippets/{snippet}"
+        title = snippet_file(app.config, snippet)[1]
         # Not in the search index: a reader searches the topic pages, whose listings show
         # the same code with captions; full files would double the index's size.
         text = (f":orphan:\n:nosearch:\n\n{title}\n{'=' * len(title)}\n\n"
-                f"The complete file, exactly as this build compiled and tested it.\n\n"
-                f".. source-file:: {snippet}\n")
+                + ("The complete file, exactly as this build compiled and tested it.\n\n"
+                   if is_topic_file(snippet) else
+                   "The complete file, exactly as this build's tool runs used it.\n\n")
+                + f".. source-file:: {snippet}\n")
         page.parent.mkdir(parents=True, exist_ok=True)
         if not page.exists() or page.read_text() != text:
             page.write_text(text)

@@ -447,7 +447,7 @@ def refresh_all(root: Path, databases: list[Path], cache_dir: Path, jobs: int) -
     """Brings every C++ snippet's cached analysis up to date, ``jobs`` parses at a time;
     returns the snippets that were parsed."""
     stale = []
-    for source in sorted(root.rglob("*.cpp")):
+    for source in sorted(root.glob("*/*.cpp")):  # topic files; example projects' are not analysed
         snippet = source.relative_to(root).as_posix()
         try:
             if fresh(source, snippet, databases, cache_dir) is None:
