@@ -16,6 +16,7 @@
  * @snippet design_patterns/lifecycle.cpp application
  */
 
+#include <ce/detail/unique_fd.hpp>
 #include <ce/error.hpp>
 
 #include <atomic>
@@ -221,24 +222,13 @@ private:
 
 namespace detail {
 
-// A file descriptor closed exactly once.
-class unique_fd {
-public:
-    explicit unique_fd(int fd) : fd_(fd) {
-        if (fd_ < 0) {
-            throw std::system_error(errno, std::system_category(), "signal_watcher");
-        }
+// The descriptor a system call returned, owned; throws std::system_error for its -1.
+inline unique_fd checked_fd(int fd) {
+    if (fd < 0) {
+        throw std::system_error(errno, std::system_category(), "signal_watcher");
     }
-    unique_fd(const unique_fd&) = delete;
-    unique_fd& operator=(const unique_fd&) = delete;
-    unique_fd(unique_fd&&) = delete;
-    unique_fd& operator=(unique_fd&&) = delete;
-    ~unique_fd() { ::close(fd_); }
-    [[nodiscard]] int get() const noexcept { return fd_; }
-
-private:
-    int fd_;
-};
+    return unique_fd(fd);
+}
 
 inline ::sigset_t make_sigset(std::initializer_list<int> signals) {
     ::sigset_t set;
@@ -294,8 +284,8 @@ public:
         : target_(std::move(target)),
           set_(detail::make_sigset(signals)),
           mask_(set_),
-          signals_fd_(::signalfd(-1, &set_, SFD_CLOEXEC | SFD_NONBLOCK)),
-          wake_fd_(::eventfd(0, EFD_CLOEXEC)),
+          signals_fd_(detail::checked_fd(::signalfd(-1, &set_, SFD_CLOEXEC | SFD_NONBLOCK))),
+          wake_fd_(detail::checked_fd(::eventfd(0, EFD_CLOEXEC))),
           reader_([this] { read_signals(); }) {}
 
     signal_watcher(const signal_watcher&) = delete;             ///< Not copyable: owns a thread.

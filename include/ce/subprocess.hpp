@@ -9,6 +9,7 @@
  * @snippet concurrency/multiprocessing.cpp subprocess-run
  */
 
+#include <ce/detail/unique_fd.hpp>
 #include <ce/error.hpp>
 
 #include <cerrno>
@@ -45,35 +46,6 @@ struct process_result {
 };
 
 namespace detail {
-
-// Owns one file descriptor.
-class unique_fd {
-public:
-    unique_fd() = default;
-    explicit unique_fd(int fd) noexcept : fd_(fd) {}
-    unique_fd(unique_fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-    unique_fd& operator=(unique_fd&& other) noexcept {
-        if (this != &other) {
-            reset();
-            fd_ = std::exchange(other.fd_, -1);
-        }
-        return *this;
-    }
-    unique_fd(const unique_fd&) = delete;
-    unique_fd& operator=(const unique_fd&) = delete;
-    ~unique_fd() { reset(); }
-
-    [[nodiscard]] int get() const noexcept { return fd_; }
-    void reset() noexcept {
-        if (fd_ >= 0) {
-            ::close(fd_);
-            fd_ = -1;
-        }
-    }
-
-private:
-    int fd_ = -1;
-};
 
 // A pipe whose both ends are close-on-exec: the child sees only what dup2 gives it.
 inline std::pair<unique_fd, unique_fd> cloexec_pipe() {
