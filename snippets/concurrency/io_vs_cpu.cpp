@@ -341,6 +341,30 @@ TEST_CASE("usable_cpus: the affinity mask capped by the cgroup's CPU quota") {
 }
 // [usable-cpus]
 
+TEST_CASE("a cgroup file that is not a limit is refused with a ce::usage_error quoting it") {
+    // The contract of parse_cpu_max and parse_cfs_quota: any other text throws, and the
+    // message says which part was wrong, so a broken container setup is not read as
+    // "no limit" or as a limit nobody set.
+    CHECK_THROWS_WITH_AS((void)ce::parse_cpu_max("150000"), "ce::parse_cpu_max: expected '<quota> <period>', got '150000'",
+                         ce::usage_error);
+    CHECK_THROWS_WITH_AS((void)ce::parse_cpu_max("max 100k"), "ce::cpus: the period is not a number: '100k'",
+                         ce::usage_error);
+    CHECK_THROWS_WITH_AS((void)ce::parse_cpu_max("1.5 100000"), "ce::cpus: the quota is not a number: '1.5'",
+                         ce::usage_error);
+    CHECK_THROWS_WITH_AS((void)ce::parse_cpu_max("max 0"), "ce::parse_cpu_max: the period must be positive",
+                         ce::usage_error);
+    CHECK_THROWS_WITH_AS((void)ce::parse_cpu_max("0 100000"), "ce::parse_cpu_max: the quota must be positive or 'max'",
+                         ce::usage_error);
+    CHECK_THROWS_WITH_AS((void)ce::parse_cfs_quota("", "100000"), "ce::cpus: cpu.cfs_quota_us is not a number: ''",
+                         ce::usage_error);
+    CHECK_THROWS_WITH_AS((void)ce::parse_cfs_quota("50000", "1e5"), "ce::cpus: cpu.cfs_period_us is not a number: '1e5'",
+                         ce::usage_error);
+    CHECK_THROWS_WITH_AS((void)ce::parse_cfs_quota("0", "100000"),
+                         "ce::parse_cfs_quota: quota and period must be positive (or the quota -1)", ce::usage_error);
+    CHECK_THROWS_AS((void)ce::parse_cfs_quota("50000", "0"), ce::usage_error);
+    CHECK(ce::parse_cpu_max("  max 100000  ") == std::nullopt);  // surrounding blanks are not an error
+}
+
 // [affinity-pitfall]
 TEST_CASE("hardware_concurrency() ignores the affinity mask; affinity_cpus() reads it") {
     const unsigned hardware = std::thread::hardware_concurrency();

@@ -184,6 +184,22 @@ TEST_CASE("stop is idempotent: a second stop and the destructor do nothing") {
     // [idempotent-stop]
 }
 
+TEST_CASE("misuse is a ce::usage_error: an empty function, add or start after start") {
+    ce::lifecycle app(5s);
+    const auto nothing = [](const auto&) {};
+    CHECK_THROWS_WITH_AS(app.add("db", nullptr, nothing), "lifecycle::add(\"db\") needs a start and a stop function",
+                         ce::usage_error);
+    CHECK_THROWS_WITH_AS(app.add("db", nothing, nullptr), "lifecycle::add(\"db\") needs a start and a stop function",
+                         ce::usage_error);
+    app.add("db", nothing, nothing);
+    app.start();
+    CHECK_THROWS_WITH_AS(app.add("cache", nothing, nothing), "lifecycle::add(\"cache\") after start()",
+                         ce::usage_error);
+    CHECK_THROWS_WITH_AS(app.start(), "lifecycle::start() after start() or stop()", ce::usage_error);
+    CHECK(app.stop().services.size() == 1);  // the rejected calls changed nothing
+    CHECK_THROWS_WITH_AS(app.start(), "lifecycle::start() after start() or stop()", ce::usage_error);
+}
+
 TEST_CASE("a service that overruns the drain deadline is reported, and the rest still stop") {
     fake_clock clock;
     // [drain-deadline]
