@@ -7,6 +7,7 @@
 #include <string>
 #include <variant>
 
+// [main]
 int main() {
     ce::lru_cache<std::string, int> sizes(2);
     sizes.put("a", 1);
@@ -21,3 +22,4 @@ int main() {
     std::cout << "ce works: " << sizes.size() << " cached, " << request->method << ' ' << request->target << '\n';
     return 0;
 }
+// [main]

@@ -1,0 +1,2 @@
+#pragma once
+double celsius_from_fahrenheit(double fahrenheit);
