@@ -37,13 +37,15 @@ TEST_CASE("one iteration runs the ready callbacks, then the due timers in deadli
     // [loop-order]
     ce::event_loop loop;
     std::vector<std::string> order;
-    const auto t = ce::event_loop::now() + 10ms;
-    loop.call_at(t, [&] { order.emplace_back("at t, first"); });  // equal deadlines run
-    loop.call_at(t, [&] { order.emplace_back("at t, second"); });  // in the order scheduled
-    loop.call_later(20ms, [&] { loop.stop(); });
     loop.call_soon([&] {
         order.emplace_back("soon");
         loop.call_soon([&] { order.emplace_back("soon, from a callback"); });  // next iteration
+        const auto t = ce::event_loop::now() + 10ms;  // due in a later iteration, however late
+        loop.call_at(t, [&] { order.emplace_back("at t, first"); });  // equal deadlines run
+        loop.call_at(t, [&] {                                          // in the order scheduled
+            order.emplace_back("at t, second");
+            loop.stop();
+        });
     });
     loop.run();
     CHECK(order == std::vector<std::string>{"soon", "soon, from a callback", "at t, first", "at t, second"});

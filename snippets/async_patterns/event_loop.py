@@ -13,12 +13,17 @@ import time
 # [python-loop-order]
 loop = asyncio.new_event_loop()
 order: list[str] = []
-when = loop.time() + 0.01
-loop.call_at(when, order.append, "at t, first")       # two equal deadlines: in the
-loop.call_at(when, order.append, "at t, second")      # order scheduled (see below)
-loop.call_later(0.02, loop.stop)
-loop.call_soon(lambda: (order.append("soon"),
-                        loop.call_soon(order.append, "soon, from a callback")))
+
+
+def soon() -> None:
+    order.append("soon")
+    loop.call_soon(order.append, "soon, from a callback")
+    when = loop.time() + 0.01                          # due in a later iteration
+    loop.call_at(when, order.append, "at t, first")   # two equal deadlines: in the
+    loop.call_at(when, lambda: (order.append("at t, second"), loop.stop()))  # order scheduled
+
+
+loop.call_soon(soon)
 loop.run_forever()
 assert order == ["soon", "soon, from a callback", "at t, first", "at t, second"]
 # [python-loop-order]
