@@ -76,6 +76,7 @@ ce_add_snippet(<chapter>/<topic>
                [THREADED] [CASES]
                [LIBS <target>...]
                [PYTHON_MODULE <name>]
+               [PROGRAM <name>]
                [COMPILE_FAIL <region> <regex> [<region> <regex>...]])
 
 Builds snippets/<chapter>/<topic>.cpp as a doctest executable, registers it as the
@@ -92,9 +93,17 @@ without sanitizers so that the plain interpreter can load it, and runs the .py w
 CE_PYTHON_MODULE_DIR set to the module's folder. CASES registers, where CE_CASE_TESTS is
 on, each doctest case as the ctest test case.<chapter>.<topic>.<case name>
 (doctest_discover_tests), labelled "case" and the chapter.
+
+PROGRAM is for a topic whose subject is a program (chapter 8's service): its sources
+are the files of the folder snippets/<chapter>/<topic>/, headers that test units
+include as "<topic>/<file>.hpp" and a main.cpp, which is built with the tree's flags as
+the executable <name> (target program.<chapter>.<topic>). The topic's test unit finds
+it through the environment variable CE_PROGRAM, to run it as a real process. A file
+under snippets/ that a test unit includes with quotes (or that the program is built
+from) is verified by that unit's runs, and its listings say so (tools/verify.py).
 ]=]
 function(ce_add_snippet path)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "THREADED;CASES" "PYTHON_MODULE" "LIBS;COMPILE_FAIL")
+  cmake_parse_arguments(PARSE_ARGV 1 arg "THREADED;CASES" "PYTHON_MODULE;PROGRAM" "LIBS;COMPILE_FAIL")
   if(arg_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "ce_add_snippet(${path}): unknown arguments ${arg_UNPARSED_ARGUMENTS}")
   endif()
@@ -108,6 +117,10 @@ function(ce_add_snippet path)
     message(FATAL_ERROR "ce_add_snippet(${path}): ${src} does not exist")
   endif()
   set_property(GLOBAL APPEND PROPERTY CE_REGISTERED_SNIPPETS ${src})
+  if(arg_PROGRAM)
+    file(GLOB_RECURSE sources LIST_DIRECTORIES false CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/snippets/${path}/*)
+    set_property(GLOBAL APPEND PROPERTY CE_REGISTERED_SNIPPETS ${sources})
+  endif()
   set(py ${PROJECT_SOURCE_DIR}/snippets/${path}.py)
   if(EXISTS ${py})
     set_property(GLOBAL APPEND PROPERTY CE_REGISTERED_SNIPPETS ${py})
@@ -135,9 +148,24 @@ function(ce_add_snippet path)
   # Test-only helpers such as <ce_test/child_process.hpp>; not part of ce::ce.
   target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR}/tests/support)
   add_test(NAME snippet.${chapter}.${topic} COMMAND ${target})
+  set(environment ${CE_TEST_ENVIRONMENT})
+  if(arg_PROGRAM)
+    set(folder ${PROJECT_SOURCE_DIR}/snippets/${chapter}/${topic})
+    if(NOT EXISTS ${folder}/main.cpp)
+      message(FATAL_ERROR "ce_add_snippet(${path} PROGRAM ${arg_PROGRAM}): ${folder}/main.cpp does not exist")
+    endif()
+    set(program program.${chapter}.${topic})
+    add_executable(${program} ${folder}/main.cpp)
+    set_target_properties(${program} PROPERTIES OUTPUT_NAME ${arg_PROGRAM})
+    target_link_libraries(${program} PRIVATE ce::ce ce_book_flags ${arg_LIBS})
+    target_include_directories(${program} PRIVATE ${PROJECT_SOURCE_DIR}/snippets/${chapter})
+    target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR}/snippets/${chapter})
+    add_dependencies(${target} ${program})
+    list(APPEND environment "CE_PROGRAM=$<TARGET_FILE:${program}>" "CE_TOPIC_SOURCES=${folder}")
+  endif()
   set_tests_properties(snippet.${chapter}.${topic} PROPERTIES
     LABELS "snippet;${chapter}"
-    ENVIRONMENT "${CE_TEST_ENVIRONMENT}")
+    ENVIRONMENT "${environment}")
   if(CE_TIDY_TESTS)
     # Findings in the snippet and in the ce headers it includes are errors (.clang-tidy).
     add_test(NAME tidy.${chapter}.${topic}

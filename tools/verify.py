@@ -99,8 +99,22 @@ class Test:
     def source(self) -> Path | None:
         return ROOT / "snippets" / self.snippet if self.snippet else None
 
+    def variable(self, name: str) -> str | None:
+        """A variable of the test's ENVIRONMENT property."""
+        return next((v.partition("=")[2] for v in self.environment if v.startswith(name + "=")), None)
+
     def checked_files(self) -> list[Path]:
-        """The files a tool run checks besides its snippet (FILES of ce_add_tool_run)."""
+        """The files a test checks besides its snippet: a tool run's FILES; for a
+        snippet's own test, the files under snippets/ that it includes with quotes
+        (chapter 8's service, whose headers several topics test) and, when the topic
+        builds a program (ce_add_snippet PROGRAM), that program's main.cpp and what it
+        includes, since the tests run the program."""
+        if self.kind == "snippet":
+            found = quoted_includes(self.source())
+            if folder := self.variable("CE_TOPIC_SOURCES"):
+                main = Path(folder) / "main.cpp"
+                found |= {main.resolve()} | quoted_includes(main, self.source().parent)
+            return sorted(found)
         return [Path(self.command[i + 1]) for i, arg in enumerate(self.command[:-1])
                 if arg == "--file"]
 
@@ -117,7 +131,11 @@ class Test:
         if self.kind in ("snippet", "case"):  # a case: one doctest case of the executable
             exe = Path(self.command[0])
             st = exe.stat()
-            return f"exe:{st.st_mtime_ns}:{st.st_size}"
+            fingerprint = f"exe:{st.st_mtime_ns}:{st.st_size}"
+            if program := self.variable("CE_PROGRAM"):  # the program its tests run
+                st = Path(program).stat()
+                fingerprint += f":program:{st.st_mtime_ns}:{st.st_size}"
+            return fingerprint
         if self.kind in ("compile_fail", "tidy"):
             # The file, the headers of the project it includes, and its own compile
             # command: adding a snippet or editing an unrelated header reruns nothing.
@@ -163,6 +181,29 @@ class Test:
 TOOLS_SCRIPT = re.compile(r"/tools/([\w-]+\.py)\b")
 PROJECT_INCLUDE = re.compile(r'^\s*#\s*include\s*<((?:ce|ce_test)/[\w./]+)>', re.M)
 INCLUDE_DIRS = (ROOT / "include", ROOT / "tests" / "support")
+
+
+QUOTED_INCLUDE = re.compile(r'^\s*#\s*include\s*"([\w./-]+)"', re.M)
+
+
+def quoted_includes(source: Path, base: Path | None = None) -> set[Path]:
+    """The files under snippets/ that `source` includes with quotes, directly or through
+    each other; a name is looked up beside the including file, then in `base` (the
+    chapter's folder, which the build puts on the include path)."""
+    base = base or source.parent
+    found: set[Path] = set()
+    todo = [source]
+    while todo:
+        current = todo.pop()
+        for name in QUOTED_INCLUDE.findall(current.read_text()):
+            for candidate in (current.parent / name, base / name):
+                resolved = candidate.resolve()
+                if resolved.is_file() and resolved.is_relative_to(ROOT / "snippets"):
+                    if resolved not in found:
+                        found.add(resolved)
+                        todo.append(resolved)
+                    break
+    return found
 
 
 def project_headers(source: Path) -> set[Path]:
@@ -355,6 +396,14 @@ def write_status() -> list[str]:
                     record[key] = result[key]
             if test.kind in ("snippet", "python"):
                 entry["runs"][preset] = record
+                # The files it includes (and its program's): verified by the same run. A
+                # file several topics test has a run per topic and configuration.
+                for key, digest in result.get("checked", {}).items():
+                    checked_entry = status.setdefault(key, {
+                        "source": f"snippets/{key}", "runs": {}, "compile_fail": {}, "tool_runs": {}})
+                    checked_entry["runs"][f"{preset}@{test.snippet}"] = {
+                        "label": record["label"], "passed": record["passed"], "sha256": digest,
+                        "unit": test.snippet}
             elif test.kind == "tidy":
                 entry["runs"][f"{preset}:tidy"] = record
             elif test.kind == "tool":

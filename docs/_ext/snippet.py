@@ -188,6 +188,12 @@ def verification_line(runs: dict[str, dict], what: str) -> nodes.paragraph:
         text = "✓ Used in this build by the tool runs " + "; ".join(
             f"{', '.join(sorted(names))} of {topic} ({label})" for (topic, label), names in groups.items())
         return nodes.inline(text, text, classes=["ce-verified"])
+    units = sorted({run["unit"] for run in runs.values() if "unit" in run})
+    if units:
+        # A file that topics' tests include: their configurations, and which units.
+        text = (f"✓ Verified in this build: {configurations(runs.values())}; tested by "
+                + " and ".join(f"snippets/{unit}" for unit in units))
+        return nodes.inline(text, text, classes=["ce-verified"])
     counts = max((run for run in runs.values() if "cases" in run),
                  key=lambda run: run["cases"] - run.get("skipped", 0), default=None)
     ran_python = all(run["label"].startswith("Python") for run in runs.values())

@@ -54,10 +54,16 @@ struct child_options {
     stream captured = stream::standard_output;
     /// One deadline for all reads and the wait together, counted from construction.
     std::chrono::seconds limit{60};
+    /// Another program to run instead, with `arguments`: a service under test. Empty:
+    /// this test binary, running `test_case`.
+    std::string program{};
+    /// The program's arguments (without its name).
+    std::vector<std::string> arguments{};
 };
 
 /**
- * This test binary running one test case in a new process.
+ * This test binary running one test case in a new process, or another program (a
+ * service that a test starts, stops and kills).
  *
  * The child starts with no signal blocked and SIGTERM and SIGINT at their default
  * actions, whatever the parent did, as a freshly started service would. Not
@@ -83,12 +89,20 @@ public:
         read_end_ = fds[0];
         const int write_end = fds[1];
 
-        std::string self = "/proc/self/exe";
-        std::string filter = "--test-case=" + options.test_case;
-        std::string no_intro = "--no-intro=true";
-        std::string no_version = "--no-version=true";
-        std::vector<char*> argv{self.data(), filter.data(), no_intro.data(), no_version.data(),
-                                nullptr};
+        std::vector<std::string> words;
+        if (options.program.empty()) {
+            words = {"/proc/self/exe", "--test-case=" + options.test_case, "--no-intro=true",
+                     "--no-version=true"};
+        } else {
+            words.push_back(options.program);
+            words.insert(words.end(), options.arguments.begin(), options.arguments.end());
+        }
+        std::vector<char*> argv;
+        for (std::string& word : words) {
+            argv.push_back(word.data());
+        }
+        argv.push_back(nullptr);
+        const std::string& self = words.front();
 
         std::vector<std::string> variables = options.environment;
         std::vector<char*> envp;
