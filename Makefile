@@ -16,7 +16,8 @@ SPHINX := $(PY) -m sphinx -W --keep-going -n -q -c . -d build/doctrees $(SPHINX_
 # Then chapter 6's: trompeloeil (mocks), RapidCheck and Hypothesis (properties),
 # libFuzzer, gcovr (coverage), and the Python idioms they replace: pytest, coverage.py;
 # pkgconf, with which tests/test_package.py reads the installed ce.pc; python3-packaging
-# for chapter 7's Python idiom (PEP 440 versions).
+# for chapter 7's Python idiom (PEP 440 versions); graphviz for chapter 8's diagram and
+# python3-aiohttp for its Python idiom.
 DEB_PACKAGES := cmake ninja-build g++-12 clang-19 libclang-rt-19-dev clang-tidy-22 ccache \
   doctest-dev libfmt-dev nlohmann-json3-dev libspdlog-dev libasio-dev libtbb-dev libbenchmark-dev pybind11-dev python3-dev \
   doxygen python3 python3-sphinx python3-breathe furo \
@@ -24,7 +25,8 @@ DEB_PACKAGES := cmake ninja-build g++-12 clang-19 libclang-rt-19-dev clang-tidy-
   python3-clang-19 libclang1-19 chromium nodejs \
   linux-perf valgrind heaptrack hyperfine python3-matplotlib llvm-19 \
   libtrompeloeil-cpp-dev librapidcheck-dev libfuzzer-19-dev gcovr python3-hypothesis python3-pytest python3-coverage \
-  pkgconf python3-packaging
+  pkgconf python3-packaging \
+  graphviz python3-aiohttp
 # Every step records its seconds in build/timings.json under this run's name, and make test
 # and make book end with the table (tools/timings.py). A make started inside a step (the
 # live-rebuild server's make html, make booktests) records nothing: the step around it does.
@@ -39,7 +41,7 @@ recorded = $(PY) tools/timings.py record
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: book deps lint verify coverage api html serve test booktests bench edit-time build-profile fresh-check clean
+.PHONY: book deps lint verify coverage api html serve test booktests bench edit-time build-profile fresh-check run-example clean
 .DEFAULT_GOAL := book
 
 ## deps: install every Debian package the project needs (a no-op when all are present)
@@ -136,6 +138,13 @@ edit-time: book
 ## (copies of the real topics in a scratch tree under build/profile, ccache off)
 build-profile: deps
 	@$(PY) tools/timings.py profile $(PROFILE_TOPICS)
+
+## run-example: chapter 8's service, jobq, on 127.0.0.1:8080 with the token "demo"
+## (data in build/jobq-data; Ctrl-C stops it gracefully)
+run-example: deps
+	@cmake --preset gcc-release >/dev/null && cmake --build --preset gcc-release --target program.examples.job_service
+	@echo "jobq: try  curl -H 'Authorization: Bearer demo' -d 100000 http://127.0.0.1:8080/jobs"
+	@build/gcc-release/snippets/jobq --data build/jobq-data --token demo --port 8080
 
 clean:
 	rm -rf build docs/_generated

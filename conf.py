@@ -15,7 +15,7 @@ copyright = "2026, the C++ Core Engineering authors"
 release = "0.1.0"
 
 root_doc = "index"
-extensions = ["breathe", "snippet", "copyable", "book", "bench_results", "coverage_summary", "theme_repair"]
+extensions = ["sphinx.ext.graphviz", "breathe", "snippet", "copyable", "book", "bench_results", "coverage_summary", "theme_repair"]
 exclude_patterns = ["_ext", "_static", "_data", "Doxyfile"]
 templates_path = ["_templates"]
 
@@ -58,6 +58,9 @@ ce_chapter_titles = [
     ("packaging", "Packaging", "CMake, presets, dependencies, versions, and shipping ce itself."),
     ("examples", "Examples", "A small event-driven service built from the book's parts."),
 ]
+
+# Diagrams (chapter 8) as SVG, drawn by Graphviz's dot at build time.
+graphviz_output_format = "svg"
 
 html_theme = "furo"
 html_title = "C++ Core Engineering"
