@@ -614,7 +614,8 @@ TEST_CASE("replaying the log restores done jobs and returns the unfinished, in o
     CHECK(store.find(1)->state == jobq::job_state::done);
     CHECK(store.find(1)->result == 4);
     CHECK(store.unfinished() == 2);
-    for (const char* bad : {"submit 5", "submit 5 0", "submit x 10", "done 9 1", "submit 5 10 extra", "resubmit 5 10", ""}) {
+    for (const char* bad : {"submit 5", "submit 5 0", "submit x 10", "done 9 1", "submit 5 10 extra", "resubmit 5 10", "",
+                            "submit 0 10", "submit 18446744073709551615 10"}) {
         jobq::job_store fresh(8);
         CAPTURE(bad);
         CHECK_THROWS_AS(jobq::replay(fresh, {std::string(bad)}), ce::usage_error);

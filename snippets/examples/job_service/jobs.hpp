@@ -193,7 +193,11 @@ inline std::vector<std::uint64_t> replay(job_store& store, const std::vector<std
         rest.remove_prefix(submit ? 7 : done ? 5 : 0);
         const auto id = detail::parse_number(rest);
         const auto value = detail::parse_number(rest);
-        if (!(submit || done) || !id || !value || !rest.empty() || (submit && (*value == 0 || *value > max_limit))) {
+        // Ids are 1, 2, ...: one far beyond what the service could ever issue is damage,
+        // and the next free id, one past the largest, must not wrap around.
+        constexpr std::uint64_t max_id = std::uint64_t{1} << 62U;
+        if (!(submit || done) || !id || *id == 0 || *id > max_id || !value || !rest.empty() ||
+            (submit && (*value == 0 || *value > max_limit))) {
             throw ce::usage_error("jobq::replay: not a job record: \"" + record + "\"");
         }
         if (submit) {
