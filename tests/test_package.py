@@ -52,8 +52,12 @@ class Package(unittest.TestCase):
                      "share/cmake/ce/ceConfigVersion.cmake", "share/cmake/ce/ceTargets.cmake",
                      "share/pkgconfig/ce.pc"):
             self.assertTrue((self.prefix / name).is_file(), name)
-        headers = sorted(p.name for p in (ROOT / "include" / "ce").glob("*.hpp"))
-        self.assertEqual(sorted(p.name for p in (self.prefix / "include" / "ce").glob("*.hpp")), headers)
+        # Every header, those in ce/detail/ that the public ones include among them.
+        source = ROOT / "include" / "ce"
+        installed = self.prefix / "include" / "ce"
+        headers = sorted(p.relative_to(source).as_posix() for p in source.rglob("*.hpp"))
+        self.assertIn("detail/unique_fd.hpp", headers)
+        self.assertEqual(sorted(p.relative_to(installed).as_posix() for p in installed.rglob("*.hpp")), headers)
 
     def test_a_separate_project_finds_builds_and_runs_with_the_installed_ce(self) -> None:
         built = self.consumer(self.prefix, "0.1", "consumer")
