@@ -1,6 +1,6 @@
 """Repairs Debian's furo 2022.12.07 at build time, from the installed package.
 
-The packaged theme has three defects (see the project's toolchain notes):
+The packaged theme has three defects:
   1. furo.css starts with ``@import url(/javascript/normalize.css/normalize.css)``,
      a path that exists on no static host;
   2. furo.js is an ES module (``import Gumshoe from ...``) loaded as a classic script,

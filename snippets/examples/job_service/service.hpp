@@ -184,7 +184,7 @@ private:
         const scope_release release{&reserved_};
         // Durable before the answer: fdatasync on a disk thread, the loop serves others.
         // The lambda is named before the co_await: g++ 12 corrupts a capturing lambda
-        // temporary inside a co_await expression (CP.51; the book's toolchain notes).
+        // temporary inside a co_await expression (C++ Core Guidelines CP.51).
         auto append = [wal = wal_, record = submit_record(id, *spec)] { return wal->append(record); };
         co_await ce::to_thread(*loop_, *disk_, std::move(append));
         store_.add(id, *spec);
