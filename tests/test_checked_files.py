@@ -44,6 +44,18 @@ class Regions(unittest.TestCase):
         self.assertIsNone(regions.comment_of(Path("CMakePresets.json")))
 
 
+class References(unittest.TestCase):
+    def test_a_reference_names_a_file_under_snippets_or_from_the_root_and_back(self) -> None:
+        for reference, path, shown, status in [
+                ("packaging/semantic_versioning.cpp", "snippets/packaging/semantic_versioning.cpp",
+                 "snippets/packaging/semantic_versioning.cpp", "packaging/semantic_versioning.cpp.json"),
+                ("/cmake/ce.pc.in", "cmake/ce.pc.in", "cmake/ce.pc.in", "_root/cmake/ce.pc.in.json")]:
+            self.assertEqual(regions.reference_file(ROOT, reference), (ROOT / path, shown))
+            self.assertEqual(regions.reference_of(ROOT, ROOT / path), reference)
+            self.assertEqual(regions.status_name(reference), status)
+            self.assertEqual(regions.reference_of_status(status), reference)
+
+
 class Status(unittest.TestCase):
     def setUp(self) -> None:
         self.folder = tempfile.TemporaryDirectory()

@@ -90,10 +90,8 @@ def lint_pages(problems: list[str]) -> dict[str, list[tuple[str, int]]]:
 
 
 def snippet_file(snippet: str) -> tuple[Path, str]:
-    """As docs/_ext/snippet.py names files: under snippets/, or ``/path`` from the root."""
-    if snippet.startswith("/"):
-        return ROOT / snippet[1:], snippet[1:]
-    return SNIPPETS / snippet, f"snippets/{snippet}"
+    """The file a page's reference names, and the path a reader sees."""
+    return regions.reference_file(ROOT, snippet)
 
 
 def lint_snippets(problems: list[str], references: dict[str, list[tuple[str, int]]],

@@ -31,6 +31,8 @@ from pathlib import Path
 import timings
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+import regions  # noqa: E402  (how files are named: the same as the pages name them)
 BUILD = ROOT / "build"
 VERIFY = BUILD / "verify"
 # Seconds per preset and step, for the table at the end of make test and make book.
@@ -319,7 +321,7 @@ def test_preset(preset: str, everything: bool) -> tuple[int, int, str]:
         # Hash the sources as they are when their tests run: the book refuses to show
         # a listing whose file changed after it was verified.
         hashes = {t.name: sha256(t.source()) for t in stale if t.source()}
-        checked = {t.name: {checked_key(f): sha256(f) for f in t.checked_files() if f.is_file()}
+        checked = {t.name: {regions.reference_of(ROOT, f): sha256(f) for f in t.checked_files() if f.is_file()}
                    for t in stale}
         fresh, output = run_tests(preset, build_dir, stale)
         for t in stale:
@@ -349,21 +351,10 @@ def test_preset(preset: str, everything: bool) -> tuple[int, int, str]:
     return passed, len(stale) - passed, output
 
 
-def checked_key(path: Path) -> str:
-    """How pages name a checked file: relative to snippets/ when it lies there
-    (``packaging/build_configuration/shop/CMakeLists.txt``), else relative to the book's
-    root after a slash (``/cmake/ce.pc.in``)."""
-    path = path.resolve()
-    if path.is_relative_to(ROOT / "snippets"):
-        return path.relative_to(ROOT / "snippets").as_posix()
-    return "/" + path.relative_to(ROOT).as_posix()
-
-
-def status_file(snippet: str) -> Path:
-    """Where a snippet's status is written; docs/_ext/snippet.py's status_path reads it."""
-    if snippet.startswith("/"):
-        return VERIFY / "status" / "_root" / f"{snippet[1:]}.json"
-    return VERIFY / "status" / f"{snippet}.json"
+def status_entry(status: dict[str, dict], reference: str) -> dict:
+    """The status of the file ``reference``, created empty on first use."""
+    return status.setdefault(reference, {"source": regions.reference_file(ROOT, reference)[1],
+                                         "runs": {}, "compile_fail": {}, "tool_runs": {}})
 
 
 def each_preset(presets_: list[str], work, *args) -> list:
@@ -387,8 +378,7 @@ def write_status() -> list[str]:
             test = Test({"name": name}, BUILD / preset)
             if not test.snippet or test.kind == "case":  # the snippet's own run covers its cases
                 continue
-            entry = status.setdefault(test.snippet, {
-                "source": f"snippets/{test.snippet}", "runs": {}, "compile_fail": {}, "tool_runs": {}})
+            entry = status_entry(status, test.snippet)
             record = {"label": {"python": PYTHON_LABEL, "tidy": TIDY_LABEL}.get(test.kind, label),
                       "passed": result["passed"], "sha256": result.get("sha256")}
             for key in ("cases", "skipped", "skipped_cases", "assertions", "diagnostic", "tool_run"):
@@ -399,9 +389,7 @@ def write_status() -> list[str]:
                 # The files it includes (and its program's): verified by the same run. A
                 # file several topics test has a run per topic and configuration.
                 for key, digest in result.get("checked", {}).items():
-                    checked_entry = status.setdefault(key, {
-                        "source": f"snippets/{key}", "runs": {}, "compile_fail": {}, "tool_runs": {}})
-                    checked_entry["runs"][f"{preset}@{test.snippet}"] = {
+                    status_entry(status, key)["runs"][f"{preset}@{test.snippet}"] = {
                         "label": record["label"], "passed": record["passed"], "sha256": digest,
                         "unit": test.snippet}
             elif test.kind == "tidy":
@@ -410,17 +398,14 @@ def write_status() -> list[str]:
                 entry["tool_runs"].setdefault(test.region, {})[preset] = record
                 # Each file the run checks: its run is this one, its digest its own.
                 for key, digest in result.get("checked", {}).items():
-                    checked_entry = status.setdefault(key, {
-                        "source": key.lstrip("/") if key.startswith("/") else f"snippets/{key}",
-                        "runs": {}, "compile_fail": {}, "tool_runs": {}})
-                    checked_entry["runs"][f"{preset}@{test.region}"] = {
+                    status_entry(status, key)["runs"][f"{preset}@{test.region}"] = {
                         "label": label, "passed": result["passed"], "sha256": digest,
                         "tool": test.name}
             else:
                 entry["compile_fail"].setdefault(test.region, {})[preset] = record
     keep = set()
     for snippet, entry in status.items():
-        path = status_file(snippet)
+        path = VERIFY / "status" / regions.status_name(snippet)
         keep.add(path)
         # Runs stay in preset order: the verification line lists them in that order.
         write_if_changed(path, json.dumps(entry, indent=1) + "\n")

@@ -50,6 +50,39 @@ class RegionError(Exception):
         self.path, self.line, self.message = str(path), line, message
 
 
+# How the build, the lints and Sphinx name a file a page may show: a *reference* is a
+# path under snippets/ (``chapter/topic.cpp``, ``chapter/topic/project/CMakeLists.txt``)
+# or a path from the book's root after a slash (``/cmake/ce.pc.in``).
+
+def reference_file(root: Path, reference: str) -> tuple[Path, str]:
+    """The file ``reference`` names below the book's ``root``, and the path a reader sees."""
+    if reference.startswith("/"):
+        return root / reference[1:], reference[1:]
+    return root / "snippets" / reference, f"snippets/{reference}"
+
+
+def reference_of(root: Path, path: Path) -> str:
+    """The reference of ``path``, a file inside the book's ``root``."""
+    path = path.resolve()
+    if path.is_relative_to(root / "snippets"):
+        return path.relative_to(root / "snippets").as_posix()
+    return "/" + path.relative_to(root).as_posix()
+
+
+def status_name(reference: str) -> str:
+    """The status file of ``reference``, relative to the status folder (tools/verify.py
+    writes it, the snippet directive reads it): files from the root go under ``_root``."""
+    if reference.startswith("/"):
+        return f"_root/{reference[1:]}.json"
+    return f"{reference}.json"
+
+
+def reference_of_status(name: str) -> str:
+    """The inverse of status_name()."""
+    stem = name.removesuffix(".json")
+    return "/" + stem.removeprefix("_root/") if stem.startswith("_root/") else stem
+
+
 @dataclass
 class Region:
     name: str

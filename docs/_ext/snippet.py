@@ -63,12 +63,8 @@ def source_page(snippet: str) -> str:
 
 
 def snippet_file(config, snippet: str) -> tuple[Path, str]:
-    """The file a reference names and the path a reader sees: ``chapter/topic.cpp`` and
-    files of example projects are under snippets/; ``/path`` is from the book's root."""
-    root = Path(config.ce_snippet_root)
-    if snippet.startswith("/"):
-        return root.parent / snippet[1:], snippet[1:]
-    return root / snippet, f"snippets/{snippet}"
+    """The file a reference names and the path a reader sees (regions.reference_file)."""
+    return regions.reference_file(Path(config.ce_snippet_root).parent, snippet)
 
 
 def is_topic_file(snippet: str) -> bool:
@@ -82,10 +78,8 @@ class SnippetError(Exception):
 
 
 def status_path(verify_root: Path, snippet: str) -> Path:
-    """Where tools/verify.py writes the results for ``chapter/topic.ext`` (status_file)."""
-    if snippet.startswith("/"):
-        return verify_root / "status" / "_root" / f"{snippet[1:]}.json"
-    return verify_root / "status" / f"{snippet}.json"
+    """Where tools/verify.py writes the results for ``chapter/topic.ext``."""
+    return verify_root / "status" / regions.status_name(snippet)
 
 
 def load_status(verify_root: Path, snippet: str, source: Path, allow_pending: bool = False) -> dict:
@@ -208,16 +202,17 @@ def verification_line(runs: dict[str, dict], what: str) -> nodes.paragraph:
     return nodes.inline(text, text, classes=["ce-verified"])
 
 
-def snippet_status(directive: SphinxDirective, snippet: str) -> tuple[Path, dict]:
-    """The snippet file ``chapter/topic.ext`` and its test results, both noted as
-    dependencies of the page (load_status says what is missing or stale)."""
+def snippet_status(directive: SphinxDirective, snippet: str) -> tuple[Path, str, dict]:
+    """The snippet file ``chapter/topic.ext``, the path a reader sees, and its test
+    results, both noted as dependencies of the page (load_status says what is missing or
+    stale)."""
     source, shown = snippet_file(directive.config, snippet)
     if not source.is_file():
         raise SnippetError(f"no snippet file {shown}")
     directive.env.note_dependency(str(source))
     verify_root = Path(directive.config.ce_verify_root)
     directive.env.note_dependency(str(status_path(verify_root, snippet)))
-    return source, load_status(verify_root, snippet, source, directive.config.ce_allow_pending)
+    return source, shown, load_status(verify_root, snippet, source, directive.config.ce_allow_pending)
 
 
 class SnippetDirective(SphinxDirective):
@@ -237,8 +232,7 @@ class SnippetDirective(SphinxDirective):
     def _run(self) -> list[nodes.Node]:
         reference = self.arguments[0]
         snippet, _, region_name = reference.partition("#")
-        source, status = snippet_status(self, snippet)
-        shown = snippet_file(self.config, snippet)[1]
+        source, shown, status = snippet_status(self, snippet)
         whole = regions.comment_of(source) is None  # JSON: no comments, so shown whole
 
         if not region_name and not whole:
@@ -371,8 +365,7 @@ class ToolOutputDirective(SphinxDirective):
             raise SnippetError(f"'{reference}': name the tool run, as {snippet}@run-name")
         if "caption" not in self.options:
             raise SnippetError(f"'{reference}': a tool's output needs a :caption:")
-        source, status = snippet_status(self, snippet)
-        shown = f"snippets/{snippet}"
+        source, shown, status = snippet_status(self, snippet)
         per_preset = status.get("tool_runs", {}).get(name)
         if not per_preset:
             known = ", ".join(sorted(status.get("tool_runs", {}))) or "none"
@@ -438,11 +431,8 @@ def write_source_pages(app: Sphinx) -> None:
     # The files tool runs check (build files, example projects), as tools/verify.py
     # recorded them: a page may link to any of them.
     status_root = Path(app.config.ce_verify_root) / "status"
-    checked = sorted(
-        ("/" if path.relative_to(status_root).parts[0] == "_root" else "")
-        + path.relative_to(status_root / "_root" if path.relative_to(status_root).parts[0] == "_root"
-                           else status_root).as_posix().removesuffix(".json")
-        for path in (status_root.rglob("*.json") if status_root.exists() else []))
+    checked = sorted(regions.reference_of_status(path.relative_to(status_root).as_posix())
+                     for path in (status_root.rglob("*.json") if status_root.exists() else []))
     for snippet in topic_files + [c for c in checked if not is_topic_file(c)]:
         page = Path(app.srcdir) / (source_page(snippet) + ".rst")
         wanted.add(page)
