@@ -194,14 +194,26 @@ inline std::optional<double> tighter(std::optional<double> a, std::optional<doub
 /**
  * The number of threads worth giving CPU-bound work: the affinity mask's CPUs, capped
  * by a cgroup limit rounded up (a limit of 1.5 CPUs still lets two threads run, each
- * for part of the time). At least 1.
+ * for part of the time). At least 1. Any limit may be given, however large: Linux
+ * accepts a cpu.max of about 1.8e10 CPUs, which caps nothing.
+ *
+ * @throws ce::usage_error when the limit is not a number (NaN).
  */
 [[nodiscard]] inline unsigned usable_cpus(unsigned affinity, std::optional<double> limit) {
+    const unsigned cpus = std::max(1U, affinity);
     if (!limit) {
-        return std::max(1U, affinity);
+        return cpus;
     }
-    const auto quota_cpus = static_cast<unsigned>(std::ceil(*limit));
-    return std::max(1U, std::min(affinity, quota_cpus));
+    if (std::isnan(*limit)) {
+        throw usage_error("ce::usable_cpus: the limit is not a number");
+    }
+    // Compared in double first: a limit beyond unsigned's range does not fit the
+    // conversion, whose result would then be undefined (a fuzzer found this).
+    const double rounded = std::ceil(*limit);
+    if (rounded >= static_cast<double>(cpus)) {
+        return cpus;
+    }
+    return rounded < 1 ? 1U : static_cast<unsigned>(rounded);
 }
 
 /// usable_cpus() of this process: affinity_cpus() capped by cgroup_cpu_limit().
