@@ -16,8 +16,9 @@ SPHINX := $(PY) -m sphinx -W --keep-going -n -q -c . -d build/doctrees $(SPHINX_
 # Then chapter 6's: trompeloeil (mocks), RapidCheck and Hypothesis (properties),
 # libFuzzer, gcovr (coverage), and the Python idioms they replace: pytest, coverage.py;
 # pkgconf, with which tests/test_package.py reads the installed ce.pc; python3-packaging
-# for chapter 7's Python idiom (PEP 440 versions); graphviz for chapter 8's diagram and
-# python3-aiohttp for its Python idiom.
+# for chapter 7's Python idiom (PEP 440 versions); graphviz for chapter 8's diagram,
+# python3-aiohttp for its Python idiom and its benchmark's Python peer, cpp-httplib for
+# its C++ peer, and wrk, the load generator of that benchmark.
 DEB_PACKAGES := cmake ninja-build g++-12 clang-19 libclang-rt-19-dev clang-tidy-22 ccache \
   doctest-dev libfmt-dev nlohmann-json3-dev libspdlog-dev libasio-dev libtbb-dev libbenchmark-dev pybind11-dev python3-dev \
   doxygen python3 python3-sphinx python3-breathe furo \
@@ -26,7 +27,7 @@ DEB_PACKAGES := cmake ninja-build g++-12 clang-19 libclang-rt-19-dev clang-tidy-
   linux-perf valgrind heaptrack hyperfine python3-matplotlib llvm-19 \
   libtrompeloeil-cpp-dev librapidcheck-dev libfuzzer-19-dev gcovr python3-hypothesis python3-pytest python3-coverage \
   pkgconf python3-packaging \
-  graphviz python3-aiohttp
+  graphviz python3-aiohttp libcpp-httplib-dev wrk
 # Every step records its seconds in build/timings.json under this run's name, and make test
 # and make book end with the table (tools/timings.py). A make started inside a step (the
 # live-rebuild server's make html, make booktests) records nothing: the step around it does.
@@ -120,10 +121,12 @@ test: deps lint
 booktests: deps
 	@$(PY) -m unittest discover -s tests -p 'test_*.py'
 
-## bench: build and run the benchmarks (not part of make test)
+## bench: build and run the benchmarks (not part of make test); BENCH="job_service gil"
+## runs only those
+BENCH ?=
 bench: deps
 	@for p in bench-gcc bench-clang; do cmake --preset $$p >/dev/null && cmake --build --preset $$p || exit 1; done
-	@$(PY) tools/bench.py bench-gcc bench-clang
+	@$(PY) tools/bench.py $(addprefix --only ,$(BENCH)) bench-gcc bench-clang
 
 ## fresh-check: make test in a bare Debian 12 root (debootstrap), as a reader's stock
 ## machine would run it; slow (an hour or more), run before a release (README)

@@ -11,7 +11,7 @@ of 1; holding it, they run one after the other and take as long as 1, or longer.
 
 Run by tools/bench.py through build/<preset>/bench/bench.gil, which passes the module's
 folder. It takes the Google Benchmark flags bench.py passes and writes the same JSON
-(every repetition, then mean, median, stddev and cv), so that the book's
+(bench/script_benchmark.py), so that the book's
 ``bench-results`` tables read it like any other benchmark. Repetitions run in random
 interleaved order, as --benchmark_enable_random_interleaving does.
 """
@@ -19,15 +19,13 @@ interleaved order, as --benchmark_enable_random_interleaving does.
 from __future__ import annotations
 
 import argparse
-import datetime
-import json
 import os
 import random
-import socket
-import statistics
 import sys
 import threading
 import time
+
+from script_benchmark import add_flags, repetition, write_report
 
 WORK = 40_000_000   # rounds of the loop per iteration, about 50 ms on one core
 MIN_TIME = 0.5      # seconds per repetition, Google Benchmark's default
@@ -36,12 +34,7 @@ MIN_TIME = 0.5      # seconds per repetition, Google Benchmark's default
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--module-dir", required=True)
-    parser.add_argument("--benchmark_repetitions", type=int, default=1)
-    parser.add_argument("--benchmark_enable_random_interleaving", choices=["true", "false"], default="false")
-    parser.add_argument("--benchmark_display_aggregates_only", choices=["true", "false"], default="false")
-    parser.add_argument("--benchmark_format", choices=["console"], default="console")
-    parser.add_argument("--benchmark_out_format", choices=["json"], default="json")
-    parser.add_argument("--benchmark_out")
+    add_flags(parser)
     return parser.parse_args()
 
 
@@ -91,51 +84,9 @@ def main() -> int:
         cpu_start = time.process_time()
         wall = sum(in_threads(function, threads) for _ in range(n))
         cpu = time.process_time() - cpu_start
-        runs[name].append({"name": name, "run_name": name, "run_type": "iteration",
-                           "repetitions": repetitions, "repetition_index": index, "threads": 1,
-                           "iterations": n, "real_time": wall / n * 1e3, "cpu_time": cpu / n * 1e3,
-                           "time_unit": "ms"})
-
-    report = []
-    print(f"{'Benchmark':<40} {'Time':>12} {'CPU':>12} {'Iterations':>11}")
-    for family, (name, _, _) in enumerate(cases):
-        for r in runs[name]:
-            r["family_index"] = family
-            r["per_family_instance_index"] = 0
-        singles = sorted(runs[name], key=lambda r: r["repetition_index"])
-        report += singles
-        if args.benchmark_display_aggregates_only != "true":
-            for r in singles:
-                print(f"{name:<40} {r['real_time']:9.2f} ms {r['cpu_time']:9.2f} ms {r['iterations']:>11}")
-        for aggregate, real, cpu in aggregates(singles):
-            report.append({"name": f"{name}_{aggregate}", "family_index": family, "per_family_instance_index": 0,
-                           "run_name": name, "run_type": "aggregate",
-                           "repetitions": repetitions, "threads": 1, "aggregate_name": aggregate,
-                           "aggregate_unit": "percentage" if aggregate == "cv" else "time",
-                           "iterations": repetitions, "real_time": real, "cpu_time": cpu, "time_unit": "ms"})
-            unit = " %" if aggregate == "cv" else "ms"
-            scale = 100 if aggregate == "cv" else 1
-            print(f"{name + '_' + aggregate:<40} {real * scale:9.2f} {unit} {cpu * scale:9.2f} {unit} {repetitions:>11}")
-
-    if args.benchmark_out:
-        context = {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-                   "host_name": socket.gethostname(), "executable": os.path.abspath(__file__),
-                   "num_cpus": os.cpu_count(), "python": sys.version.split()[0],
-                   "load_avg": load_at_start}
-        with open(args.benchmark_out, "w", encoding="utf-8") as out:
-            json.dump({"context": context, "benchmarks": report}, out, indent=1)
+        runs[name].append(repetition(name, index, repetitions, wall / n * 1e3, cpu / n * 1e3, n, "ms"))
+    write_report(args, [name for name, _, _ in cases], runs, load_at_start)
     return 0
-
-
-def aggregates(singles: list[dict]) -> list[tuple[str, float, float]]:
-    real = [r["real_time"] for r in singles]
-    cpu = [r["cpu_time"] for r in singles]
-    found = [("mean", statistics.fmean(real), statistics.fmean(cpu)),
-             ("median", statistics.median(real), statistics.median(cpu))]
-    if len(singles) > 1:
-        found += [("stddev", statistics.stdev(real), statistics.stdev(cpu)),
-                  ("cv", statistics.stdev(real) / statistics.fmean(real), statistics.stdev(cpu) / statistics.fmean(cpu))]
-    return found
 
 
 if __name__ == "__main__":

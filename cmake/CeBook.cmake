@@ -278,21 +278,36 @@ function(ce_add_benchmark name)
 endfunction()
 
 #[=[
+ce_add_script_benchmark(<name> [ARGS <argument>...])
+
+A benchmark written in Python, bench/<name>.py, run with Debian's interpreter by
+bench/bench.<name>, which passes it ARGS (generator expressions allowed: the path of a
+program this preset builds, say) before the Google Benchmark flags that tools/bench.py
+passes. The script writes the same JSON (bench/script_benchmark.py).
+]=]
+function(ce_add_script_benchmark name)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "ARGS")
+  set(quoted "")
+  foreach(argument IN LISTS arg_ARGS)
+    string(APPEND quoted " '${argument}'")
+  endforeach()
+  file(GENERATE OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/bench.${name}
+    CONTENT "#!/bin/sh\nexec '${Python3_EXECUTABLE}' '${PROJECT_SOURCE_DIR}/bench/${name}.py'${quoted} \"$@\"\n"
+    FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
+endfunction()
+
+#[=[
 ce_add_python_benchmark(<name> MODULE <module> SOURCE <snippet.cpp>)
 
-A benchmark written in Python, bench/<name>.py, that times the extension module a
-snippet builds with CE_PYTHON_MODULE (see ce_add_python_module), compiled here by this
-preset's compiler. bench/bench.<name> runs the script with Debian's interpreter and the
-module's folder; the script takes Google Benchmark's flags that tools/bench.py passes
-and writes the same JSON.
+A script benchmark (ce_add_script_benchmark) that times the extension module a snippet
+builds with CE_PYTHON_MODULE (see ce_add_python_module), compiled here by this preset's
+compiler: the script gets the module's folder as --module-dir.
 ]=]
 function(ce_add_python_benchmark name)
   cmake_parse_arguments(PARSE_ARGV 1 arg "" "MODULE;SOURCE" "")
   set(dir ${CMAKE_CURRENT_BINARY_DIR}/python_modules/${name})
   ce_build_python_module(bench_module.${name} ${arg_MODULE} ${PROJECT_SOURCE_DIR}/${arg_SOURCE} ${dir})
-  file(GENERATE OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/bench.${name}
-    CONTENT "#!/bin/sh\nexec '${Python3_EXECUTABLE}' '${PROJECT_SOURCE_DIR}/bench/${name}.py' --module-dir '${dir}' \"$@\"\n"
-    FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
+  ce_add_script_benchmark(${name} ARGS --module-dir ${dir})
   set_property(GLOBAL APPEND PROPERTY CE_BENCHMARKS bench_module.${name})
 endfunction()
 

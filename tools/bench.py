@@ -83,9 +83,12 @@ def publish(machine: str, only: list[str] | None) -> int:
         data = json.loads(result.read_text())
         context = data.get("context", {})
         context["host_name"] = "vm"
-        if "executable" in context:  # build/<preset>/bench/bench.<name>, from any checkout
+        if "executable" in context:  # relative to the checkout it ran in
             exe = Path(context["executable"])
-            context["executable"] = str(Path(*exe.parts[-4:])) if len(exe.parts) >= 4 else exe.name
+            if exe.is_relative_to(ROOT):  # a script benchmark, bench/<name>.py
+                context["executable"] = exe.relative_to(ROOT).as_posix()
+            else:  # build/<preset>/bench/bench.<name>, from any checkout
+                context["executable"] = str(Path(*exe.parts[-4:])) if len(exe.parts) >= 4 else exe.name
         meta = data.setdefault("ce", {})
         meta["machine"] = machine
         (committed / result.name).write_text(json.dumps(data, indent=1) + "\n")
