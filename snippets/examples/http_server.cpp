@@ -562,6 +562,52 @@ TEST_CASE("over max_connections, a client waits in the backlog until a slot free
     CHECK(f.server.stats().peak_active == 2);
 }
 
+TEST_CASE("a flood of queued connections does not keep the accept loop from yielding") {
+    fixture f;
+    // 100 connections completed by the kernel and closed before the loop runs: each is
+    // accepted, reads its end at once and frees its slot, so accept() never has to wait.
+    for (int i = 0; i < 100; ++i) {
+        const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        REQUIRE(fd >= 0);
+        sockaddr_in to{};
+        to.sin_family = AF_INET;
+        to.sin_port = htons(f.server.port());
+        to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0);
+        ::close(fd);
+    }
+    std::uint64_t accepted_when_body_ran = 0;
+    f.run([](fixture& fx, std::uint64_t& seen) -> ce::task<void> {
+        seen = fx.server.stats().accepted;
+        co_await until(fx.w.loop, [&] { return fx.server.stats().accepted == 100; });
+    }(f, accepted_when_body_ran));
+    MESSAGE("accepted when the test's task first ran: ", accepted_when_body_ran);
+    CHECK(accepted_when_body_ran <= jobq::http_server::accept_burst);  // before the fix: all 100 at once
+    CHECK(f.server.stats().accepted == 100);
+}
+
+TEST_CASE("a client pipelining many requests does not keep the others waiting") {
+    fixture f;
+    f.run([](fixture& fx) -> ce::task<void> {
+        test_client greedy = co_await test_client::connect(fx.w.loop, fx.server.port());
+        test_client other = co_await test_client::connect(fx.w.loop, fx.server.port());
+        std::string many;
+        for (int i = 0; i < 200; ++i) {
+            many += get("/hello");
+        }
+        co_await greedy.send(many);
+        co_await other.send(get("/hello"));
+        CHECK((co_await other.receive()).status == 200);
+        const std::uint64_t served_then = fx.server.stats().served;
+        MESSAGE("requests served when the other client had its answer: ", served_then);
+        CHECK(served_then < 200);  // before the fix: all of greedy's, in one go
+        for (int i = 0; i < 200; ++i) {
+            CHECK((co_await greedy.receive()).status == 200);
+        }
+    }(f));
+    CHECK(f.server.stats().served == 201);
+}
+
 TEST_CASE("200 concurrent connections doing 10 requests each are all served") {
     fixture f;
     f.run([](fixture& fx) -> ce::task<void> {

@@ -6,6 +6,8 @@
 #include <ce_test/child_process.hpp>
 #include <doctest/doctest.h>
 
+#include <ce/scope_guard.hpp>
+
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -455,6 +457,16 @@ TEST_CASE("SIGTERM under load: the request in progress completes, new ones are r
             }
         });
     }
+    // A check that throws must fail the test, not std::terminate it: the load's threads
+    // are told to stop and joined on every way out.
+    const ce::scope_exit join_load([&]() noexcept {
+        stopping = true;
+        for (std::thread& t : load) {
+            if (t.joinable()) {
+                t.join();
+            }
+        }
+    });
     while (answered < 50) {
         std::this_thread::yield();
     }

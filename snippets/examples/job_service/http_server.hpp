@@ -333,6 +333,10 @@ public:
     void stop();
 
     /// The port listened on (also after stop()).
+    /// Connections the accept loop takes without letting the event loop run anything
+    /// else: a flood of connections delays the loop's other work by at most this many.
+    static constexpr std::uint64_t accept_burst = 64;
+
     [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
     /// True once stop() was called.
     [[nodiscard]] bool stopping() const noexcept { return stopping_; }
@@ -465,6 +469,15 @@ inline ce::task<void> http_server::accept_loop(ce::task_group& connections) {
         }
         ++stats_.accepted;
         connections.spawn(serve_connection(std::move(*stream), std::move(slot)));
+        // accept() completes without suspending while a connection is queued, so a
+        // steady flood of connections would keep this loop running and the event loop
+        // would never run anything else, a stop() posted from another thread included.
+        // A trip through the ready queue every accept_burst connections lets the rest
+        // run. Not after each one: the connections queued before a stop would then wait
+        // for it, and closing the listener resets a queued connection, request and all.
+        if (stats_.accepted % accept_burst == 0) {
+            co_await loop_->schedule();
+        }
     }
 }
 // [accept-loop]
@@ -528,6 +541,9 @@ inline ce::task<void> http_server::converse(connection& conn) {
             co_await linger(conn);
             co_return;
         }
+        // A client that pipelines without end would otherwise be read and answered
+        // without a suspension: let the other connections have their turn.
+        co_await loop_->schedule();
     }
 }
 
