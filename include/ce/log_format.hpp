@@ -35,6 +35,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <optional>
 #include <source_location>
 #include <string_view>
@@ -224,8 +225,14 @@ void write_value(log_buffer& out, log_format format, const T& value) {
                 char digits[32];
                 const char* const end = fmt::format_to(digits, FMT_COMPILE("{}"), value);
                 append(out, std::string_view(digits, static_cast<std::size_t>(end - digits)));
-            } else {
+            } else if (std::fabs(value) <= static_cast<T>(std::numeric_limits<double>::max())) {
                 fmt::format_to(fmt::appender(out), "{}", value);
+            } else {
+                // A long double beyond double's range: JSON readers hold numbers in
+                // doubles, where it is an error or an infinity. As a string its digits survive.
+                char digits[64];
+                const auto written = fmt::format_to_n(digits, sizeof digits, "{}", value);
+                write_string(out, format, std::string_view(digits, std::min(written.size, sizeof digits)));
             }
         } else {
             write_string(out, format, std::isnan(value) ? "nan" : value > 0 ? "inf" : "-inf");

@@ -173,7 +173,8 @@ private:
  *
  * Fields are `key, value` pairs after the message. Keys are strings; values may be
  * `bool`, integers, floating point (non-finite values become the strings `"nan"`,
- * `"inf"`, `"-inf"` in JSON), strings, `nullptr`, `std::optional` of those, or any type
+ * `"inf"`, `"-inf"` in JSON, and so does a `long double` beyond `double`'s range, as
+ * its digits: JSON readers hold numbers in doubles), strings, `nullptr`, `std::optional` of those, or any type
  * with a `fmt::formatter` (rendered as a string). Strings are escaped so that every
  * JSON line parses; ill-formed UTF-8 becomes U+FFFD. Fields appear in order: bound,
  * then scoped, then the call's; a repeated key is written again, not merged.

@@ -200,6 +200,18 @@ TEST_CASE("field values of every supported type render as JSON values") {
     CHECK(r["ms"] == "250ms");  // any type fmt can format, rendered as a string
 }
 
+TEST_CASE("a long double beyond double's range is written as its digits, in a string") {
+    // Found by fuzzing the JSON lines against a strict parser: 1e+400 is valid JSON
+    // grammar, but nlohmann::json refuses it (number overflow) and Python reads inf.
+    std::ostringstream out;
+    const ce::logger log{std::make_shared<ce::ostream_sink>(out), {.clock = fixed_clock, .source = false}};
+    log.info("big", "huge", 1e400L, "negative", -1e400L, "fits", 1.5e300L);
+    const nlohmann::json r = nlohmann::json::parse(out.str());
+    CHECK(r["huge"] == "1e+400");
+    CHECK(r["negative"] == "-1e+400");
+    CHECK(r["fits"] == 1.5e300);
+}
+
 TEST_CASE("a disabled level evaluates no arguments") {
     std::ostringstream out;
     // [lazy-arguments]
