@@ -332,11 +332,11 @@ public:
      */
     void stop();
 
-    /// The port listened on (also after stop()).
     /// Connections the accept loop takes without letting the event loop run anything
     /// else: a flood of connections delays the loop's other work by at most this many.
     static constexpr std::uint64_t accept_burst = 64;
 
+    /// The port listened on (also after stop()).
     [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
     /// True once stop() was called.
     [[nodiscard]] bool stopping() const noexcept { return stopping_; }
