@@ -278,4 +278,4 @@ def setup(app: Sphinx) -> dict:
     app.connect("env-merge-info", merge_summary_pages)
     app.connect("env-get-updated", rewrite_aggregates)
     app.connect("doctree-resolved", resolve)
-    return {"version": "1.0", "parallel_read_safe": False, "parallel_write_safe": True}
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
