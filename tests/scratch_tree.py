@@ -1,8 +1,11 @@
 """A copy of the working tree that costs nothing to make: the repository seen through a
 copy-on-write overlay in a private mount namespace.
 
-A test that edits tracked files (the live-rebuild check saves a snippet) runs its
-command with :meth:`ScratchTree.start`. Inside that command's mount namespace, ROOT is
+A test that edits tracked files runs its command with :meth:`ScratchTree.start` when
+the command keeps running while the test edits (the live-rebuild check saves a snippet
+under a running server), or with :meth:`ScratchTree.run` when the edits come first and
+the command runs to its end (a render of the book with one page broken). Inside that
+command's mount namespace, ROOT is
 an overlayfs whose lower layer is the real tree, build trees included, and whose upper
 layer is a scratch directory outside the repository. The command sees and rebuilds the
 tree exactly as it is, incrementally; every write it makes, and every edit the test
@@ -44,7 +47,8 @@ def _succeeds(command: list[str]) -> bool:
 
 
 class ScratchTree:
-    """``with ScratchTree() as tree: proc = tree.start([...]); tree.write(path, text)``."""
+    """``with ScratchTree() as tree: proc = tree.start([...]); tree.write(path, text)``,
+    or for a command that runs to its end: ``tree.run([...], {path: text})``."""
 
     def __init__(self) -> None:
         self.scratch = Path(tempfile.mkdtemp(prefix="ce-scratch-tree-", dir=_scratch_parent()))
@@ -75,16 +79,35 @@ class ScratchTree:
         raise RuntimeError("a scratch tree needs root, an unprivileged user namespace, or "
                            "passwordless sudo to mount its overlay")
 
-    def start(self, command: list[str], **popen) -> subprocess.Popen:
+    def _command(self, runner_args: list[str]) -> list[str]:
         options = f"lowerdir={ROOT},upperdir={self.scratch / 'upper'},workdir={self.scratch / 'work'}"
         prefix, options, drop = self._launcher(options)
-        runner = [sys.executable, str(RUNNER), str(ROOT), *command]
+        runner = [sys.executable, str(RUNNER), *runner_args]
         script = (f"mount -t overlay ce-scratch-tree -o {shlex.quote(options)} {shlex.quote(str(ROOT))}"
                   f" && cd {shlex.quote(str(ROOT))} && exec {drop} {shlex.join(runner)}")
+        return [*prefix, "--", "/bin/sh", "-c", script]
+
+    def start(self, command: list[str], **popen) -> subprocess.Popen:
         popen.pop("cwd", None)  # the command runs in the overlay, at the same path
         popen.update(stdin=subprocess.PIPE, text=True)
-        self.proc = subprocess.Popen([*prefix, "--", "/bin/sh", "-c", script], **popen)
+        self.proc = subprocess.Popen(self._command([str(ROOT), *command]), **popen)
         return self.proc
+
+    def run(self, command: list[str], edits: dict[str, str | None]) -> subprocess.CompletedProcess:
+        """Runs ``command`` to its end in a view of the tree where each path of ``edits``
+        (relative to the root) has the text given, or is removed where the text is None.
+        Builds the command makes start from the real tree's build state, so a Sphinx
+        render, say, re-reads only the pages the edits touch."""
+        requests = []
+        for relative, text in edits.items():
+            staged = ""
+            if text is not None:
+                self.edits += 1
+                staged = str(self.scratch / "edits" / f"{self.edits}")
+                Path(staged).write_text(text)
+            requests.append(f"{staged}\t{relative}\n")
+        return subprocess.run(self._command(["--once", str(ROOT), *command]), input="".join(requests),
+                              capture_output=True, text=True)
 
     def write(self, relative: str | Path, text: str) -> None:
         """Replaces ``relative`` with ``text`` in the command's view of the tree only."""
