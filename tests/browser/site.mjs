@@ -39,19 +39,22 @@ function watchProblems(page, problems) {
   page.on('response', r => { if (r.status() >= 400) problems.push(`${r.url()}: HTTP ${r.status()}`); });
 }
 
+// Pages the crawl loads at once, each in a tab of its own: a page load waits on the
+// server and on rendering, so with one tab neither core is busy all the time. On two
+// cores the whole check took 57 s with one tab, 46 s with two, 41 s with three or four.
+const CRAWL_TABS = Number(process.env.CE_CRAWL_TABS || 3);
+
 async function crawl(browser, base) {
   console.log('every page loads cleanly; every internal link and anchor resolves');
   const context = await browser.newContext();
-  const page = await context.newPage();
   const problems = [];
-  watchProblems(page, problems);
   const origin = new URL(base).origin;
   const queue = [`${base}/index.html`];
   const seen = new Set(queue);
   const anchors = new Map();
   const links = [];
-  while (queue.length) {
-    const url = queue.shift();
+  let loading = 0;  // pages being loaded, whose links may still grow the queue
+  async function visit(page, url) {
     await page.goto(url, { waitUntil: 'load' });
     const found = await page.evaluate(() => ({
       ids: [...document.querySelectorAll('[id]')].map(e => e.id)
@@ -67,6 +70,21 @@ async function crawl(browser, base) {
       if (!seen.has(pageUrl) && !pageUrl.endsWith('/')) { seen.add(pageUrl); queue.push(pageUrl); }
     }
   }
+  async function tab() {
+    const page = await context.newPage();
+    watchProblems(page, problems);
+    for (;;) {
+      const url = queue.shift();
+      if (url === undefined) {
+        if (loading === 0) return;  // nothing queued, and no page left to add any
+        await new Promise(resolve => setTimeout(resolve, 10));
+        continue;
+      }
+      loading++;
+      try { await visit(page, url); } finally { loading--; }
+    }
+  }
+  await Promise.all(Array.from({ length: CRAWL_TABS }, tab));
   const broken = links.filter(l => l.hash && !(anchors.get(l.page)?.has(l.hash)))
                       .map(l => `${l.from} -> ${l.page}#${l.hash}`);
   check(seen.size > 5, `crawled ${seen.size} pages`);
