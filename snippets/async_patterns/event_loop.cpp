@@ -93,6 +93,9 @@ TEST_CASE("another thread wakes a sleeping loop with call_soon_threadsafe") {
     ce::event_loop loop;
     std::string error;
     std::jthread helper([&] {
+        while (!loop.is_running()) {  // call_soon is refused only while another thread runs the loop
+            std::this_thread::yield();
+        }
         std::this_thread::sleep_for(20ms);  // the loop is asleep in epoll_wait: no timers, nothing ready
         try {
             loop.call_soon([] {});  // not from this thread
