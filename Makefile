@@ -41,6 +41,8 @@ endif
 # "t0=...; <command> && $(recorded) <step>" adds the command's wall time as <step>.
 started := t0=$$(date +%s.%N)
 recorded = $(PY) tools/timings.py record
+# "<step> || $(failed)": a failing run still ends with the table of what it measured.
+failed = { $(PY) tools/timings.py report; exit 1; }
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
@@ -76,30 +78,30 @@ lint: deps
 
 ## verify: build every preset and run the tests whose inputs changed
 verify: deps lint
-	@$(PY) tools/verify.py $(PRESETS)
+	@$(PY) tools/verify.py $(PRESETS) || $(failed)
 
 ## coverage: line and branch coverage of include/ce from the snippets' tests (the
 ## gcc-coverage preset), as build/coverage/site/coverage/index.html; fails below the
 ## figures in docs/_data/coverage.json
 coverage: deps verify
-	@$(started); $(PY) tools/coverage.py && $(recorded) "coverage (gcovr)" $$t0
+	@$(started); $(PY) tools/coverage.py && $(recorded) "coverage (gcovr)" $$t0 || $(failed)
 
 ## api: Doxygen XML for Breathe (warnings are errors)
 api: deps
-	@$(started); $(PY) tools/api_docs.py && $(recorded) Doxygen $$t0
+	@$(started); $(PY) tools/api_docs.py && $(recorded) Doxygen $$t0 || $(failed)
 
 ## html: render the book. An incremental build can trip over its own saved state (an
 ## entity moved between pages); on failure, rebuild once from a clean environment, which
 ## also keeps an old warning from hiding behind an up-to-date page.
 html: deps verify coverage api
 	@$(started); $(SPHINX) -b html docs build/html || { echo "html: rebuilding from a clean environment"; \
-	  rm -rf build/doctrees; $(SPHINX) -E -b html docs build/html || { rm -rf build/doctrees; exit 1; }; }; \
+	  rm -rf build/doctrees; $(SPHINX) -E -b html docs build/html || { rm -rf build/doctrees; $(failed); }; }; \
 	  $(recorded) Sphinx $$t0
 	@echo "book: build/html/index.html"
 
 ## book: verify every snippet, then render the book into build/html
 book: html
-	@$(PY) tools/check_rendered.py
+	@$(PY) tools/check_rendered.py || $(failed)
 	@$(PY) tools/timings.py report
 
 ## serve: the book on http://127.0.0.1:8000, rebuilt when a snippet, header or page changes
@@ -109,14 +111,15 @@ serve: book
 ## test: every check, from scratch for the tests and the pages
 test: deps lint
 	@$(PY) tools/tree_snapshot.py save
-	@$(PY) tools/verify.py --all $(PRESETS)
-	@$(started); $(PY) tools/coverage.py && $(recorded) "coverage (gcovr)" $$t0
-	@$(started); $(PY) tools/api_docs.py && $(recorded) Doxygen $$t0
-	@$(started); $(SPHINX) -E -b html docs build/html || { rm -f build/doctrees/environment.pickle; exit 1; }; \
+	@$(PY) tools/verify.py --all $(PRESETS) || $(failed)
+	@$(started); $(PY) tools/coverage.py && $(recorded) "coverage (gcovr)" $$t0 || $(failed)
+	@$(started); $(PY) tools/api_docs.py && $(recorded) Doxygen $$t0 || $(failed)
+	@$(started); $(SPHINX) -E -b html docs build/html || { rm -f build/doctrees/environment.pickle; $(failed); }; \
 	  $(recorded) Sphinx $$t0
-	@$(started); $(MAKE) --no-print-directory booktests && $(recorded) "book tests (browser, live rebuild, lints)" $$t0
-	@$(PY) tools/check_rendered.py
-	@$(PY) tools/tree_snapshot.py check
+	@$(started); $(MAKE) --no-print-directory booktests && $(recorded) "book tests (browser, live rebuild, lints)" $$t0 \
+	  || $(failed)
+	@$(PY) tools/check_rendered.py || $(failed)
+	@$(PY) tools/tree_snapshot.py check || $(failed)
 	@$(PY) tools/timings.py report
 
 ## booktests: the tests of the book itself (tests/)
