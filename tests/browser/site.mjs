@@ -340,8 +340,12 @@ async function live(browser, base, file, marker) {
     console.log('live: the edited listing never appeared verified');
     failed++;
   } else {
+    // Printed, not asserted: a timing depends on the machine and its load (README, "How
+    // long it takes", says what bounds these two on two cores).
+    const met = (seconds, target) => `target ≤ ${target} s: ${seconds <= target ? 'met' : 'NOT met'}`;
     console.log(`live: edit-to-page ${first.toFixed(1)} s (verified in the first configuration; ` +
-                `target under 5 s), ${all.toFixed(1)} s until every configuration verified it`);
+                `${met(first, 2.5)}), ${all.toFixed(1)} s until every configuration verified it ` +
+                `(${met(all, 4)})`);
   }
   await context.close();
 }
